@@ -1,0 +1,124 @@
+/**
+ * The tensor layer: `Tensor`, its creation functions and ops, autograd, seeded random generators,
+ * backends, and ndarray interop.
+ * @module
+ */
+export { Tensor, type BackwardOptions, type NestedValues } from './tensor.js';
+export type { DType, TypedArray } from './dtype.js';
+export type { Shape } from './shape.js';
+export type { Backend, DeviceBuffer, Operand, UnaryOp, BinaryOp, ReduceOp, ArgReduceOp } from './backend.js';
+export { CpuBackend, CpuBuffer } from './cpu/cpu-backend.js';
+export { setBackend, getBackend, registerBackend } from './backend-registry.js';
+export { setDebug } from './debug.js';
+export { Generator, manualSeed, defaultGenerator } from './random.js';
+export { noGrad, enableGrad, isGradEnabled, GradNode, type BackwardFn } from './autograd.js';
+export { grad, valueAndGrad, vjp, stopGradient, type GradOptions, type TensorFn } from './functional.js';
+export { fromNdarray, toNdarray } from './ndarray-interop.js';
+export type { TensorLike } from './ops/core.js';
+export {
+  tensor,
+  zeros,
+  ones,
+  full,
+  arange,
+  linspace,
+  eye,
+  rand,
+  randn,
+  randint,
+  zerosLike,
+  onesLike,
+  type NestedArray,
+  type CreateOptions,
+  type TensorOptions,
+  type RandomOptions,
+} from './ops/creation.js';
+export {
+  reshape,
+  view,
+  transpose,
+  permute,
+  expand,
+  squeeze,
+  unsqueeze,
+  flatten,
+  slice,
+  narrow,
+  contiguous,
+  clone,
+  type SliceRange,
+} from './ops/views.js';
+export {
+  add,
+  sub,
+  mul,
+  div,
+  pow,
+  maximum,
+  minimum,
+  neg,
+  exp,
+  log,
+  log1p,
+  sqrt,
+  rsqrt,
+  abs,
+  sign,
+  sin,
+  cos,
+  tanh,
+  sigmoid,
+  relu,
+  erf,
+  softplus,
+  gelu,
+  silu,
+  where,
+  clamp,
+  cast,
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
+  logicalAnd,
+  logicalOr,
+  logicalNot,
+} from './ops/arithmetic.js';
+export {
+  sum,
+  mean,
+  prod,
+  max,
+  min,
+  argmax,
+  argmin,
+  variance,
+  std,
+  logsumexp,
+  norm,
+  softmax,
+  logSoftmax,
+  cumsum,
+  type Axes,
+  type VarOptions,
+} from './ops/reduce.js';
+export { matmul } from './ops/matmul.js';
+export {
+  gather,
+  scatterAdd,
+  indexSelect,
+  maskedFill,
+  concat,
+  stack,
+  split,
+  chunk,
+  tril,
+  triu,
+  oneHot,
+  sort,
+  argsort,
+  topk,
+  type SortResult,
+} from './ops/indexing.js';
