@@ -14,12 +14,19 @@ export type BackwardFn = (g: Tensor) => readonly (Tensor | null)[];
 
 /** One recorded op: its name, its inputs, and its backward rule. */
 export class GradNode {
+  /** The op's name, for error messages and debugging. */
+  readonly name: string;
+  /** The tensors the op read, in the order its backward rule returns their gradients. */
+  readonly inputs: readonly Tensor[];
+  /** The backward rule. */
+  readonly backward: BackwardFn;
+
   /** Creates a node; ops do this through {@link record}. */
-  constructor(
-    readonly name: string,
-    readonly inputs: readonly Tensor[],
-    readonly backward: BackwardFn,
-  ) {}
+  constructor(name: string, inputs: readonly Tensor[], backward: BackwardFn) {
+    this.name = name;
+    this.inputs = inputs;
+    this.backward = backward;
+  }
 }
 
 let gradEnabled = true;
@@ -54,7 +61,12 @@ export function enableGrad<T>(fn: () => T): T {
 
 /**
  * Attaches a backward rule to `out` when recording is on and some input requires a gradient; returns `out`.
- * Every differentiable op calls this right after computing its output.
+ * Every differentiable op calls this right after computing its output; so can a user's custom op (as
+ * `torch.autograd.Function`), computing `out` under {@link noGrad} and giving its own rule.
+ *
+ * @example
+ * const out = noGrad(() => x.exp());
+ * record('myExp', out, [x], (g) => [g.mul(out)]);
  */
 export function record(name: string, out: Tensor, inputs: readonly Tensor[], backward: BackwardFn): Tensor {
   if (!gradEnabled || !inputs.some((t) => t.requiresGrad)) return out;

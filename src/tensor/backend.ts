@@ -74,6 +74,14 @@ export type ReduceOp = 'sum' | 'prod' | 'max' | 'min';
 /** Reductions of one axis to the index of its extreme value (the first one on ties). */
 export type ArgReduceOp = 'argmax' | 'argmin';
 
+/** The result of a sort or top-k kernel. */
+export interface SortedBuffers {
+  /** The values in order. */
+  values: DeviceBuffer;
+  /** The int32 source index of each value along the sorted axis. */
+  indices: DeviceBuffer;
+}
+
 /**
  * What a backend implements. All outputs are freshly allocated contiguous (row-major) buffers, except
  * `copy`, which writes into a view of an existing buffer. Inputs are strided {@link Operand}s whose
@@ -122,9 +130,9 @@ export interface Backend {
    */
   scatterAdd(base: Operand, axis: number, index: Operand, src: Operand): DeviceBuffer;
   /** Stable sort along `axis`: the sorted values and their int32 source indices. */
-  sort(x: Operand, axis: number, descending: boolean): { values: DeviceBuffer; indices: DeviceBuffer };
+  sort(x: Operand, axis: number, descending: boolean): SortedBuffers;
   /** The `k` largest (or smallest) values along `axis`, in order, ties by lower index first. */
-  topk(x: Operand, k: number, axis: number, largest: boolean): { values: DeviceBuffer; indices: DeviceBuffer };
+  topk(x: Operand, k: number, axis: number, largest: boolean): SortedBuffers;
   /** Writes `src` into the view `dst` (same shape), converting to `dst`'s dtype: a strided copy and cast. */
   copy(src: Operand, dst: Operand): void;
 }

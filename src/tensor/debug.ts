@@ -13,13 +13,12 @@ function readFlag(): boolean {
     Deno?: { env?: { get(k: string): string | undefined } };
   };
   let v: unknown = g.BEING_DEBUG;
-  if (v === undefined) v = g.process?.env?.['BEING_DEBUG'];
-  if (v === undefined) {
-    try {
-      v = g.Deno?.env?.get('BEING_DEBUG');
-    } catch {
-      v = undefined; // no env permission
-    }
+  // Deno throws without --allow-env, even through its `process` shim: no permission means "off".
+  try {
+    if (v === undefined) v = g.process?.env?.['BEING_DEBUG'];
+    if (v === undefined) v = g.Deno?.env?.get('BEING_DEBUG');
+  } catch {
+    v = undefined;
   }
   return v !== undefined && v !== '' && v !== '0' && v !== false;
 }

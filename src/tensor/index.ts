@@ -6,12 +6,12 @@
 export { Tensor, type BackwardOptions, type NestedValues } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
 export type { Shape } from './shape.js';
-export type { Backend, DeviceBuffer, Operand, UnaryOp, BinaryOp, ReduceOp, ArgReduceOp } from './backend.js';
+export type { Backend, DeviceBuffer, Operand, UnaryOp, BinaryOp, ReduceOp, ArgReduceOp, SortedBuffers } from './backend.js';
 export { CpuBackend, CpuBuffer } from './cpu/cpu-backend.js';
 export { setBackend, getBackend, registerBackend } from './backend-registry.js';
 export { setDebug } from './debug.js';
 export { Generator, manualSeed, defaultGenerator } from './random.js';
-export { noGrad, enableGrad, isGradEnabled, GradNode, type BackwardFn } from './autograd.js';
+export { noGrad, enableGrad, isGradEnabled, record, backprop, GradNode, type BackwardFn, type BackpropOptions } from './autograd.js';
 export { grad, valueAndGrad, vjp, stopGradient, type GradOptions, type TensorFn } from './functional.js';
 export { fromNdarray, toNdarray } from './ndarray-interop.js';
 export type { TensorLike } from './ops/core.js';

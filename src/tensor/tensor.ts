@@ -85,6 +85,7 @@ export class Tensor {
   get requiresGrad(): boolean {
     return this.#requiresGrad;
   }
+  /** Switches gradient tracking of a float leaf on or off. */
   set requiresGrad(on: boolean) {
     if (this.#gradFn !== null) {
       throw new Error('requiresGrad: can only be set on leaf tensors; use detach() to make a new leaf');

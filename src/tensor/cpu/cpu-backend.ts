@@ -2,7 +2,7 @@
  * The CPU backend: typed arrays in the JS heap (freed by the garbage collector), plain-TypeScript kernels.
  * @module
  */
-import type { ArgReduceOp, Backend, BinaryOp, DeviceBuffer, Operand, ReduceOp, UnaryOp } from '../backend.js';
+import type { ArgReduceOp, Backend, BinaryOp, DeviceBuffer, Operand, ReduceOp, SortedBuffers, UnaryOp } from '../backend.js';
 import { allocArray, type DType, type TypedArray } from '../dtype.js';
 import { contiguousStrides, sizeOf } from '../shape.js';
 import { binaryKernel, copyKernel, unaryFn, unaryKernel, whereKernel } from './elementwise.js';
@@ -134,11 +134,11 @@ export class CpuBackend implements Backend {
     return out;
   }
 
-  sort(x: Operand, axis: number, descending: boolean): { values: CpuBuffer; indices: CpuBuffer } {
+  sort(x: Operand, axis: number, descending: boolean): SortedBuffers {
     return this.#sorted(x, axis, descending, x.shape[axis]!);
   }
 
-  topk(x: Operand, k: number, axis: number, largest: boolean): { values: CpuBuffer; indices: CpuBuffer } {
+  topk(x: Operand, k: number, axis: number, largest: boolean): SortedBuffers {
     return this.#sorted(x, axis, largest, k);
   }
 
@@ -146,7 +146,7 @@ export class CpuBackend implements Backend {
     copyKernel(arr(src), src, arr(dst), dst, src.shape, dst.buffer.dtype === 'bool');
   }
 
-  #sorted(x: Operand, axis: number, descending: boolean, k: number): { values: CpuBuffer; indices: CpuBuffer } {
+  #sorted(x: Operand, axis: number, descending: boolean, k: number): SortedBuffers {
     const size = sizeOf(x.shape.map((d, i) => (i === axis ? k : d)));
     const values = fresh(x.buffer.dtype, size);
     const indices = fresh('int32', size);
