@@ -41,13 +41,16 @@ export function formatTensor(values: TypedArray, shape: Shape, dtype: DType, req
     strides[i] = s;
     s *= shape[i]!;
   }
-  const cells: string[] = [];
-  for (const v of values) cells.push(f(v));
-  const width = Math.max(0, ...cells.map((c) => c.length));
-  const pad = (c: string): string => c.padStart(width);
+  // Format only what is shown: a summarised tensor shows its edges, not all its elements.
+  const cells = new Map<number, string>();
+  const cell = (off: number): string => {
+    let c = cells.get(off);
+    if (c === undefined) cells.set(off, (c = f(values[off]!)));
+    return c;
+  };
   const indent = 'tensor('.length;
   const rec = (axis: number, off: number): string => {
-    if (axis === shape.length) return pad(cells[off]!);
+    if (axis === shape.length) return `\u0000${off}\u0000`;
     const n = shape[axis]!;
     const idx: (number | null)[] = [];
     if (summarise && n > 2 * EDGE) {
@@ -60,7 +63,11 @@ export function formatTensor(values: TypedArray, shape: Shape, dtype: DType, req
     const sep = last ? ', ' : ',' + '\n'.repeat(shape.length - axis - 1) + ' '.repeat(indent + axis + 1);
     return `[${parts.join(sep)}]`;
   };
-  const body = shape.length === 0 ? cells[0]! : rec(0, 0);
+  // Lay out first with placeholders, then pad every shown cell to the widest one.
+  const layout = shape.length === 0 ? '\u00000\u0000' : rec(0, 0);
+  const shown = [...layout.matchAll(/\u0000(\d+)\u0000/g)].map((m) => cell(Number(m[1])));
+  const width = Math.max(0, ...shown.map((c) => c.length));
+  const body = layout.replace(/\u0000(\d+)\u0000/g, (_, o: string) => cell(Number(o)).padStart(width));
   const extras: string[] = [];
   if (size === 0) extras.push(`size=[${shape.join(', ')}]`);
   if (dtype !== 'float32' && dtype !== 'int32' && dtype !== 'bool') extras.push(`dtype=${dtype}`);

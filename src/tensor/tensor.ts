@@ -11,6 +11,7 @@ import { formatTensor } from './format.js';
 import * as A from './ops/arithmetic.js';
 import type { TensorLike } from './ops/core.js';
 import * as I from './ops/indexing.js';
+import { copyInto } from './ops/inplace.js';
 import { matmul } from './ops/matmul.js';
 import * as R from './ops/reduce.js';
 import * as V from './ops/views.js';
@@ -127,6 +128,15 @@ export class Tensor {
   /** The same values, cut from the graph (shares storage). */
   detach(): Tensor {
     return new Tensor(this.backend, this.buffer, this.shape, this.strides, this.offset);
+  }
+
+  /**
+   * Overwrites this tensor's elements with `src` (broadcast, converted to this dtype), in place, and
+   * returns this tensor. Refused on a tensor that requires a gradient unless inside `noGrad`.
+   */
+  copy_(src: TensorLike): this {
+    copyInto(this, src);
+    return this;
   }
 
   // --- reading ---------------------------------------------------------------------------------------

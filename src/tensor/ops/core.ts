@@ -50,7 +50,7 @@ export function sameBackend(op: string, ts: readonly Tensor[]): Backend {
   const b = ts[0]!.backend;
   for (const t of ts) {
     if (t.backend !== b) {
-      throw new Error(`${op}: tensors are on different backends (${b.name} and ${t.backend.name}); move them with .to()`);
+      throw new Error(`${op}: tensors are on different backends (${b.name} and ${t.backend.name}); bring them onto one first`);
     }
   }
   return b;
