@@ -5,7 +5,7 @@
  */
 export { Tensor, type BackwardOptions, type NestedValues } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
-export type { Shape } from './shape.js';
+export { type Shape, checkShape, fmt as formatShape, broadcastShapes, normAxis } from './shape.js';
 export type { Backend, DeviceBuffer, Operand, UnaryOp, BinaryOp, ReduceOp, ArgReduceOp, SortedBuffers } from './backend.js';
 export { CpuBackend, CpuBuffer } from './cpu/cpu-backend.js';
 export { setBackend, getBackend, registerBackend } from './backend-registry.js';
