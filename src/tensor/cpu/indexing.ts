@@ -79,11 +79,14 @@ function lanes(shape: Shape, l: Layout, axis: number): { inStarts: Int32Array; o
   };
 }
 
-/** Orders `a` before `b`: ascending with NaN last, or descending with NaN first (PyTorch's convention). */
+/**
+ * Orders `a` before `b`: ascending with NaN last, or descending with NaN first (PyTorch's convention).
+ * Two NaNs compare equal, so a stable sort keeps them in index order.
+ */
 function compare(descending: boolean): (a: number, b: number) => number {
   return descending
-    ? (a, b) => (a === b ? 0 : a !== a ? -1 : b !== b ? 1 : b - a)
-    : (a, b) => (a === b ? 0 : a !== a ? 1 : b !== b ? -1 : a - b);
+    ? (a, b) => (a === b || (a !== a && b !== b) ? 0 : a !== a ? -1 : b !== b ? 1 : b - a)
+    : (a, b) => (a === b || (a !== a && b !== b) ? 0 : a !== a ? 1 : b !== b ? -1 : a - b);
 }
 
 /**

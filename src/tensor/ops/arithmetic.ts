@@ -76,14 +76,15 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
 }
 
 /**
- * `a ^ b` elementwise, broadcasting. The gradient with respect to the exponent is `out · log(a)`, taken as
- * 0 where `a = 0` and `b ≥ 0` (as PyTorch does).
+ * `a ^ b` elementwise, broadcasting. The gradient with respect to the base is `b · a^(b−1)`, taken as 0
+ * where `b = 0` (so `0^0` gives 0, not NaN); with respect to the exponent it is `out · log(a)`, taken as
+ * 0 where `a = 0` and `b ≥ 0` (both as PyTorch does).
  */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = pair('pow', a, b);
   const out = binaryRaw('pow', x, y, arithmeticType(x, y));
   return record('pow', out, [x, y], (g) => [
-    x.requiresGrad ? sumToShape(mul(g, mul(y, pow(x, sub(y, 1)))), x.shape) : null,
+    x.requiresGrad ? sumToShape(where(eq(y, 0), 0, mul(g, mul(y, pow(x, sub(y, 1))))), x.shape) : null,
     y.requiresGrad
       ? sumToShape(where(logicalAnd(eq(x, 0), ge(y, 0)), 0, mul(g, mul(out, log(x)))), y.shape)
       : null,
@@ -216,9 +217,9 @@ export function relu(x: TensorLike): Tensor {
 export function erf(x: TensorLike): Tensor {
   return unary('erf', x, false, (x, _o, g) => mul(g, mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI))));
 }
-/** `log(1 + e^x)`, linear above x = 20 (PyTorch's threshold). */
+/** `log(1 + e^x)`, linear above x = 20 (PyTorch's threshold), where its gradient is then exactly 1. */
 export function softplus(x: TensorLike): Tensor {
-  return unary('softplus', x, false, (x, _o, g) => mul(g, sigmoid(x)));
+  return unary('softplus', x, false, (x, _o, g) => where(gt(x, 20), g, mul(g, sigmoid(x))));
 }
 
 /**
@@ -275,7 +276,8 @@ export function clamp(x: TensorLike, min?: TensorLike, max?: TensorLike): Tensor
   };
   const lo = min === undefined ? t : bound('maximum', t, min);
   const out = max === undefined ? lo : bound('minimum', lo, max);
-  return record('clamp', out, [t], (g) => [inside(g)]);
+  // Tensor bounds may broadcast `x` to a larger shape: sum the gradient back to `x`'s.
+  return record('clamp', out, [t], (g) => [sumToShape(inside(g), t.shape)]);
 }
 
 /** A copy of `x` as `dtype` (floats to int32 truncate toward zero; anything non-zero is true). */

@@ -164,7 +164,8 @@ export function linspace(start: number, end: number, steps: number, opts: Create
   const host = allocArray(dtype, steps);
   const d = steps > 1 ? (end - start) / (steps - 1) : 0;
   // Fill from both ends, as PyTorch does, so that the last value is exactly `end`.
-  const half = Math.floor(steps / 2);
+  // With one step the value is `start`, as in PyTorch.
+  const half = Math.max(1, Math.floor(steps / 2));
   for (let i = 0; i < steps; i++) host[i] = i < half ? start + i * d : end - (steps - 1 - i) * d;
   return fromHost(host, [steps], { ...opts, dtype });
 }

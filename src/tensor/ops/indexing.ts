@@ -65,7 +65,13 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
   const shape = x.shape.slice();
   shape[a] = index.shape[0]!;
   const lifted = x.shape.map((_, i) => (i === a ? index.shape[0]! : 1));
-  return gather(x, a, index.reshape(lifted).expand(shape));
+  try {
+    return gather(x, a, index.reshape(lifted).expand(shape));
+  } catch (e) {
+    // The kernel reports a bad index as gather's; name the op the caller used.
+    if (e instanceof RangeError && e.message.startsWith('gather: index ')) throw new RangeError(`indexSelect: ${e.message.slice(8)}`);
+    throw e;
+  }
 }
 
 /** `x` with `value` wherever `mask` (broadcast to `x`) is true. */

@@ -135,9 +135,17 @@ export function variance(x: TensorLike, axes?: Axes, opts: VarOptions = {}): Ten
   return div(sum(mul(centred, centred), ax, opts.keepdim ?? false), Math.max(0, n - c));
 }
 
-/** Standard deviation over `axes`: the square root of {@link variance}. */
+/**
+ * Standard deviation over `axes`: the square root of {@link variance}. Where it is 0 (a constant slice)
+ * the gradient is 0, as in PyTorch, rather than the NaN of differentiating √ at 0.
+ */
 export function std(x: TensorLike, axes?: Axes, opts: VarOptions = {}): Tensor {
-  return sqrt(variance(x, axes, opts));
+  const v = variance(x, axes, opts);
+  const out = noGrad(() => sqrt(v));
+  return record('std', out, [v], (g) => {
+    const zero = eq(out, 0);
+    return [where(zero, 0, div(g, mul(where(zero, 1, out), 2)))];
+  });
 }
 
 /**
