@@ -25,7 +25,8 @@ function formatter(values: TypedArray, dtype: DType): (v: number) => string {
   return (v) => {
     if (Number.isNaN(v)) return 'nan';
     if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
-    if (sci) return v.toExponential(4);
+    // PyTorch writes at least two exponent digits: 1.0000e-05, not JS's 1.0000e-5.
+    if (sci) return v.toExponential(4).replace(/e([+-])(\d)$/, (_m, sign: string, d: string) => `e${sign}0${d}`);
     return allInt ? `${v.toFixed(0)}.` : v.toFixed(4);
   };
 }

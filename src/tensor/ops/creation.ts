@@ -95,7 +95,9 @@ export function tensor(data: NestedArray | TypedArray | ArrayLike<number>, opts:
     if (sizeOf(shape) !== typed.length) {
       throw new RangeError(`tensor: ${typed.length} values do not fill shape ${fmt(shape)} (size ${sizeOf(shape)})`);
     }
-    const dtype = opts.dtype ?? (dtypeOfArray(arr) !== undefined ? dtypeOfArray(arr)! : 'float32');
+    // A flat list of booleans is bool, as it is without a shape.
+    const bools = Array.isArray(arr) && arr.length > 0 && arr.every((v) => typeof v === 'boolean');
+    const dtype = opts.dtype ?? dtypeOfArray(arr) ?? (bools ? 'bool' : 'float32');
     return fromHost(typed, shape, { ...opts, dtype });
   }
   const { shape, flat, bool } = inferNested(data as NestedArray);
