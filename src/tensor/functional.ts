@@ -18,15 +18,28 @@ export interface GradOptions {
 /** A function of tensors returning a tensor. */
 export type TensorFn = (...args: Tensor[]) => Tensor;
 
+/** How many transformations are evaluating their function right now (grad inside grad …). */
+let depth = 0;
+
+function nested<T>(fn: () => T): T {
+  depth++;
+  try {
+    return enableGrad(fn);
+  } finally {
+    depth--;
+  }
+}
+
 function prepare(op: string, args: readonly Tensor[], nums: readonly number[]): { inputs: Tensor[]; traced: boolean } {
-  let traced = false;
+  // Inside another transformation, the inner backward must be recorded: the outer one may be
+  // differentiating through it, via an argument or via a tensor the function closes over.
+  let traced = depth > 0;
   const inputs = args.map((a, i) => {
     if (!(a instanceof Tensor)) throw new TypeError(`${op}: argument ${i} is not a Tensor`);
-    if (!nums.includes(i)) return a;
-    if (a.requiresGrad) {
-      traced = true;
-      return a;
-    }
+    // Any argument that takes part in an outer differentiation, differentiated here or not, means the
+    // inner pass must record its backward (e.g. the mixed partial grad(grad(f, {argnums: 0}), {argnums: 1})).
+    if (a.requiresGrad) traced = true;
+    if (!nums.includes(i) || a.requiresGrad) return a;
     return a.detach().requiresGrad_(true);
   });
   return { inputs, traced };
@@ -43,7 +56,7 @@ function argnumList(op: string, argnums: number | readonly number[] | undefined,
 function differentiate(op: string, f: TensorFn, args: Tensor[], opts: GradOptions): { value: Tensor; grads: Tensor[] } {
   const nums = argnumList(op, opts.argnums, args.length);
   const { inputs, traced } = prepare(op, args, nums);
-  const value = enableGrad(() => f(...inputs));
+  const value = nested(() => f(...inputs));
   if (!(value instanceof Tensor)) throw new TypeError(`${op}: the function must return a Tensor`);
   if (value.size !== 1) throw new RangeError(`${op}: the function must return a scalar, got shape ${fmt(value.shape)}`);
   const targets = nums.map((k) => inputs[k]!);
@@ -90,7 +103,7 @@ export function valueAndGrad(f: TensorFn, opts: GradOptions = {}): (...args: Ten
 export function vjp(f: TensorFn, ...primals: Tensor[]): [Tensor, (cotangent: Tensor) => Tensor[]] {
   const nums = primals.map((_, i) => i);
   const { inputs, traced } = prepare('vjp', primals, nums);
-  const out = enableGrad(() => f(...inputs));
+  const out = nested(() => f(...inputs));
   if (!(out instanceof Tensor)) throw new TypeError('vjp: the function must return a Tensor');
   const back = (cotangent: Tensor): Tensor[] => {
     if (!out.requiresGrad) return inputs.map((x) => zerosLike(x));
