@@ -35,8 +35,10 @@ export interface BenchCase {
 /** What timing one case gave. */
 export interface CaseResult {
   name: string;
-  /** Operations per second (NaN when the case failed). */
+  /** Operations per second, benchmark.js's `hz` (1 / mean; NaN when the case failed). */
   hz: number;
+  /** Operations per second from the median sample: steadier than `hz` on a busy machine. */
+  medianHz: number;
   /** Mean seconds per operation. */
   mean: number;
   /** Relative margin of error of the mean, in percent. */
@@ -49,12 +51,18 @@ export interface CaseResult {
   error?: string;
 }
 
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length === 0 ? NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
 function failed(name: string, error: unknown, started: number): CaseResult {
-  return { name, hz: NaN, mean: NaN, rme: NaN, samples: 0, elapsed: (performance.now() - started) / 1000, error: message(error) };
+  return { name, hz: NaN, medianHz: NaN, mean: NaN, rme: NaN, samples: 0, elapsed: (performance.now() - started) / 1000, error: message(error) };
 }
 
 /** Times one case with benchmark.js; a failure (in setup, the timed function or teardown) is returned, not thrown. */
@@ -75,6 +83,7 @@ export async function runCase(c: BenchCase): Promise<CaseResult> {
       result = {
         name: c.name,
         hz: bench.hz,
+        medianHz: 1 / median(bench.stats.sample),
         mean: bench.stats.mean,
         rme: bench.stats.rme,
         samples: bench.stats.sample.length,
@@ -102,7 +111,10 @@ export interface SuiteOptions {
 /** One progress line for a finished case. */
 export function describeResult(r: CaseResult): string {
   if (r.error !== undefined) return `${r.name}: FAILED: ${r.error}`;
-  return `${r.name}: ${formatNumber(r.hz, 3)} ops/s ±${r.rme.toFixed(1)}% (${r.samples} samples, ${r.elapsed.toFixed(1)} s)`;
+  return (
+    `${r.name}: ${formatNumber(r.hz, 3)} ops/s ±${r.rme.toFixed(1)}% (median ${formatNumber(r.medianHz, 3)}; ` +
+    `${r.samples} samples, ${r.elapsed.toFixed(1)} s)`
+  );
 }
 
 /** Runs the cases one after another and returns their results by name (names should be unique). */

@@ -17,7 +17,7 @@ const files = walk('build/test')
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();
 if (files.length === 0) {
-  console.error('run-tests: no test files found under build/test (run `npm run build:test` first)');
+  console.error('run-tests: no test files found under build/test (run `npm run build:all` first)');
   process.exit(1);
 }
 const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
