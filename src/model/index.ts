@@ -1,7 +1,6 @@
 /**
- * The Being-H0.5 model machinery, equation by equation (built on nn and tensor).
- *
- * This layer's public API is exported here as it lands; it has no exports yet.
+ * The Being-H0.5 model machinery, equation by equation (built on nn and tensor): the unified
+ * state-action space, sequence packing and masks, rectified flow matching, motion tokens,
+ * embodiment-specific adapters, Manifold-Preserving Gating, UAC training and Mixture of Flow.
  * @module
  */
-export {};
