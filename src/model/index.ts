@@ -4,3 +4,4 @@
  * embodiment-specific adapters, Manifold-Preserving Gating, UAC training and Mixture of Flow.
  * @module
  */
+export {};
