@@ -5,3 +5,22 @@
  * @module
  */
 export {};
+export { SlotwiseAdapters, SlotwiseEncoder, SlotwiseDecoder, slotwiseEncode, slotwiseDecode, contiguousSlots, type SlotSpan, type SlotwiseAdapterOptions } from './esa.js';
+export { MixtureOfFlow, SpecializedExpertLayer, type MixtureOfFlowOptions, type MixtureOfFlowCallOptions, type MixtureOfFlowOutput, type SpecializedExpertLayerOptions, type SpecializedExpertCallOptions, type SpecializedExpertOutput, type RoutingUnit } from './mof.js';
+export { SPECIAL_TOKEN_NAMES, byteVocabulary, checkSpecialTokens, specialTokenName, type SpecialTokens, type TokenVocabulary } from './special-tokens.js';
+export { HYBRID_GATING, hybridGate, checkSpans, attentionMask, attentionMaskBits, alignedPositionIds, positionIdTensor, type AttentionKind, type SequencePart, type MaskSpan } from './hybrid-mask.js';
+export { buildSequence, buildHybridSequence, sequenceMask, slotPositions, expertOf, type Modality, type Expert, type Segment, type TextSegment, type VisionSegment, type StateSegment, type ActionSegment, type QASample, type HybridSample, type SlotKind, type EmbeddingSlot, type SegmentSpan, type UnifiedSequence, type SegmentAttention, type SequenceOptions } from './sequence.js';
+export { collateSequences, type CollateOptions, type SequenceBatch } from './sequence-batch.js';
+export { SlotLayout, UNIFIED_LAYOUT, Embodiment, type SlotSpec, type Slot, type SlotPosition, type SlotQuantity, type SlotLayoutOptions, type RawComponent, type EmbodimentSpec, type PlacedComponent } from './action-space.js';
+export { SO101_ARM, SINGLE_ARM_EEF, BIMANUAL_ARMS, FR3_INSPIRE, UPPER_BODY_HUMANOID, MANO_HANDS, EXAMPLE_EMBODIMENTS } from './example-embodiments.js';
+export { axisAngleToQuat, quatToAxisAngle, quatToMatrix, matrixToQuat, axisAngleToMatrix, matrixToAxisAngle, quatMultiply, quatConjugate, composeAxisAngle, axisAngleDelta, type Vec3, type Quat, type Mat3 } from './rotations.js';
+export { OutlierFilter, type OutlierFitOptions, type QuantileFitOptions, type MadFitOptions, type OutlierBounds } from './outlier-filter.js';
+export { gammaVariate, betaVariate, sampleGamma, sampleBeta } from './beta.js';
+export { DEFAULT_TIME_SAMPLING, sampleTime, interpolate, velocityTarget, flowMatchingLoss, eulerSample, type TimeSampling, type UniformTimeSampling, type BetaTimeSampling, type SampleTimeOptions, type FlowMatchingLossOptions, type VelocityField, type EulerHook, type EulerOptions } from './flow.js';
+export { maxDelay, delayProbabilities, DelayDistribution, sampleDelays, prefixMask, uacTimesteps, uacInputs, sampleUACInputs, uacLoss, lockPrefix, type EmbodimentTiming, type DelayWeighting, type UACInputs, type SampledUACInputs, type SampleUACOptions } from './uac.js';
+export { VectorQuantizer, type VectorQuantizerOptions, type Quantized } from './vector-quantizer.js';
+export { MotionTokenizer, type MotionTokenizerOptions, type MotionTokenizerOutput } from './motion-tokens.js';
+export { maskMotionTokens, maskedMotionLoss, MaskedMotionHead, type MotionTokenMaskOptions, type MaskedMotionTokens, type MaskedMotionLossOptions, type MaskedMotionHeadOptions } from './masked-motion.js';
+export { meanWristDisplacementSimilarity, wristDisplacementCosine, type WristDisplacementOptions, type FeatureRange } from './metrics.js';
+export { DEFAULT_NUM_DIRECTIONS, randomDirections, slicedWassersteinDiscrepancy, slicedWassersteinDistance, type RandomDirectionsOptions, type SlicedWassersteinOptions, type SlicedWassersteinDistanceOptions } from './sliced-wasserstein.js';
+export { ManifoldPreservingGate, type ManifoldPreservingGateOptions, type MPGCallOptions, type MPGOutput, type GatePlacement } from './mpg.js';
