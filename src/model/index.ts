@@ -4,7 +4,6 @@
  * embodiment-specific adapters, Manifold-Preserving Gating, UAC training and Mixture of Flow.
  * @module
  */
-export {};
 export { SlotwiseAdapters, SlotwiseEncoder, SlotwiseDecoder, slotwiseEncode, slotwiseDecode, contiguousSlots, type SlotSpan, type SlotwiseAdapterOptions } from './esa.js';
 export { MixtureOfFlow, SpecializedExpertLayer, type MixtureOfFlowOptions, type MixtureOfFlowCallOptions, type MixtureOfFlowOutput, type SpecializedExpertLayerOptions, type SpecializedExpertCallOptions, type SpecializedExpertOutput, type RoutingUnit } from './mof.js';
 export { SPECIAL_TOKEN_NAMES, byteVocabulary, checkSpecialTokens, specialTokenName, type SpecialTokens, type TokenVocabulary } from './special-tokens.js';
