@@ -48,21 +48,25 @@ function arithmeticType(a: Tensor, b: Tensor): DType {
 export function add(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = pair('add', a, b);
   const out = binaryRaw('add', x, y, arithmeticType(x, y));
-  return record('add', out, [x, y], (g) => [sumToShape(g, x.shape), sumToShape(g, y.shape)]);
+  // An input that needs no gradient (a constant, a mask) gets none: no wasted reduction to its shape.
+  return record('add', out, [x, y], (g) => [x.requiresGrad ? sumToShape(g, x.shape) : null, y.requiresGrad ? sumToShape(g, y.shape) : null]);
 }
 
 /** `a − b`, broadcasting. */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = pair('sub', a, b);
   const out = binaryRaw('sub', x, y, arithmeticType(x, y));
-  return record('sub', out, [x, y], (g) => [sumToShape(g, x.shape), sumToShape(neg(g), y.shape)]);
+  return record('sub', out, [x, y], (g) => [x.requiresGrad ? sumToShape(g, x.shape) : null, y.requiresGrad ? sumToShape(neg(g), y.shape) : null]);
 }
 
 /** `a · b` elementwise, broadcasting. */
 export function mul(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = pair('mul', a, b);
   const out = binaryRaw('mul', x, y, arithmeticType(x, y));
-  return record('mul', out, [x, y], (g) => [sumToShape(mul(g, y), x.shape), sumToShape(mul(g, x), y.shape)]);
+  return record('mul', out, [x, y], (g) => [
+    x.requiresGrad ? sumToShape(mul(g, y), x.shape) : null,
+    y.requiresGrad ? sumToShape(mul(g, x), y.shape) : null,
+  ]);
 }
 
 /** `a / b` elementwise (true division: integer inputs give float32), broadcasting. */
@@ -253,7 +257,7 @@ export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
   const out = fromBuffer(be, runKernel(be.name, 'where', [co, xo, yo], () => be.where(co, xo, yo, outDtype)), shape);
   return record('where', out, [x, y], (g) => {
     const zero = mul(g, 0);
-    return [sumToShape(where(c, g, zero), x.shape), sumToShape(where(c, zero, g), y.shape)];
+    return [x.requiresGrad ? sumToShape(where(c, g, zero), x.shape) : null, y.requiresGrad ? sumToShape(where(c, zero, g), y.shape) : null];
   });
 }
 

@@ -10,12 +10,34 @@ import type { Tensor } from '../tensor.js';
 import { broadcastOperand, fromBuffer, sameBackend } from './core.js';
 import { sumToShape } from './reduce.js';
 
+/**
+ * True when the leading axes of `a` (`[...batch, M, K]`) merge with its row axis without a copy, so that
+ * `a` can be read as one `[batch·M, K]` matrix.
+ */
+function rowsMerge(a: Tensor): boolean {
+  let inner = -1; // the next axis of size > 1 towards M
+  for (let i = a.ndim - 2; i >= 0; i--) {
+    if (a.shape[i] === 1) continue;
+    if (inner >= 0 && a.strides[i] !== a.strides[inner]! * a.shape[inner]!) return false;
+    inner = i;
+  }
+  return true;
+}
+
 /** The 2-D-or-more product `[...ba, M, K] @ [...bb, K, N]` with broadcast batches. */
 function matmulND(a: Tensor, b: Tensor): Tensor {
   const be = sameBackend('matmul', [a, b]);
   const [M, K] = a.shape.slice(-2) as [number, number];
   const [K2, N] = b.shape.slice(-2) as [number, number];
   if (K !== K2) throw new RangeError(`matmul: inner dimensions differ: ${fmt(a.shape)} @ ${fmt(b.shape)}`);
+  // A batch against one matrix (x·Wᵀ in Linear): one [batch·M, K] @ [K, N] product, as PyTorch folds it.
+  // The same sums, but the weight's gradient becomes one product over all rows instead of a product per
+  // batch entry followed by a sum over the batch.
+  if (b.ndim === 2 && a.ndim > 2 && rowsMerge(a)) {
+    const lead = a.shape.slice(0, -1);
+    const rows = lead.reduce((p, d) => p * d, 1);
+    return matmulND(a.reshape([rows, K]), b).reshape([...lead, N]);
+  }
   const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
   const ao = broadcastOperand(a, [...batch, M, K]);
   const bo = broadcastOperand(b, [...batch, K, N]);
