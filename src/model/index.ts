@@ -23,3 +23,15 @@ export { maskMotionTokens, maskedMotionLoss, MaskedMotionHead, type MotionTokenM
 export { meanWristDisplacementSimilarity, wristDisplacementCosine, type WristDisplacementOptions, type FeatureRange } from './metrics.js';
 export { DEFAULT_NUM_DIRECTIONS, randomDirections, slicedWassersteinDiscrepancy, slicedWassersteinDistance, type RandomDirectionsOptions, type SlicedWassersteinOptions, type SlicedWassersteinDistanceOptions } from './sliced-wasserstein.js';
 export { ManifoldPreservingGate, type ManifoldPreservingGateOptions, type MPGCallOptions, type MPGOutput, type GatePlacement } from './mpg.js';
+export { configProblems, validateConfig, policyConfig, type PolicyConfig, type PolicyConfigOverrides, type BackboneConfig, type ExpertConfig, type MixtureOfFlowConfig, type VisionConfig, type TextConfig, type StateEncoderConfig, type TimeEmbeddingConfig, type FlowConfig, type UACConfig, type ESAConfig, type MPGConfig, type MaskedMotionConfig, type LossWeights } from './policy/config.js';
+export { PRESETS, type PresetName } from './policy/presets.js';
+export { countParameters, vitParameters, projectorParameters, type ParameterCounts } from './policy/parameter-count.js';
+export { backboneOptions, type BackboneBuildOptions } from './policy/backbone-options.js';
+export { ByteTokenizer, BYTE_TOKENIZER_VOCAB_SIZE, type ByteEncodeOptions, type ByteDecodeOptions } from './policy/tokenizer.js';
+export { patchify, unpatchify, mergeTokens, type ImageGeometry } from './policy/patches.js';
+export { VisionTransformer, VisionProjector, VisionEncoder, IMAGENET_MEAN, IMAGENET_STD, type VisionModuleOptions } from './policy/vision.js';
+export { StateEncoder, type StateEncoderOptions } from './policy/state-encoder.js';
+export { ActionEncoder, ActionDecoder, sinusoidalTimeEmbedding, type ActionEncoderOptions, type ActionDecoderOptions, type TimeEmbeddingOptions } from './policy/action-encoder.js';
+export { MoTLayout, routingGroupsByPart } from './policy/mot-layout.js';
+export { MoTLayer, type MoTLayerOptions, type MoTLayerCallOptions, type MoTLayerOutput, type MoTStreams, type MoTMixtureOfFlowOptions, type MoTExpertBlock } from './policy/mot-layer.js';
+export { MoTBackbone, countBackboneParameters, type MoTBackboneOptions, type MoTBackboneCallOptions, type MoTBackboneOutput, type MoTBackboneMixtureOfFlowOptions, type BackboneParameterCount } from './policy/backbone.js';
