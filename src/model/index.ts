@@ -35,3 +35,13 @@ export { ActionEncoder, ActionDecoder, sinusoidalTimeEmbedding, type ActionEncod
 export { MoTLayout, routingGroupsByPart } from './policy/mot-layout.js';
 export { MoTLayer, type MoTLayerOptions, type MoTLayerCallOptions, type MoTLayerOutput, type MoTStreams, type MoTMixtureOfFlowOptions, type MoTExpertBlock } from './policy/mot-layer.js';
 export { MoTBackbone, countBackboneParameters, type MoTBackboneOptions, type MoTBackboneCallOptions, type MoTBackboneOutput, type MoTBackboneMixtureOfFlowOptions, type BackboneParameterCount } from './policy/backbone.js';
+export { BeingPolicy, type BeingPolicyOptions, type PolicyInputs, type PolicyRunOptions, type PolicyOutput, type SuffixFeatures } from './policy/policy.js';
+export { collatePolicyBatch, observationBatch, SLOT_KIND, type BatchSpec, type CollatePolicyOptions, type PolicyBatch } from './policy/batch.js';
+export type { ControlTiming, UnifiedVector, UnifiedChunk, Observation, ActionTaskSample, TextTaskSample, PolicySample, PolicyTask } from './policy/samples.js';
+export { SlotwiseStateEncoder, SlotwiseActionEncoder, unifiedSlotSpans, perEmbodiment, type SlotwiseIOOptions } from './policy/esa-io.js';
+export { policyLoss, type PolicyLossOptions, type PolicyLoss, type PolicyLossTerms, type PolicyLossCounts, type MaskedMotionInputs, type FlowMatchingDetails } from './policy/objective.js';
+export { sampleActions, type SampleActionsOptions, type SampledActions } from './policy/sample.js';
+export { FREEZE_PRESETS, freezePolicy, partOf, type FreezablePart, type FreezePreset } from './policy/freeze.js';
+export { PolicyTrainer, type PolicyTrainerOptions, type TrainStepResult, type TrainStepTerms, type PolicyTrainerState, type FitOptions } from './policy/trainer.js';
+export { ProgressDisplay, formatDuration, type ProgressOptions } from './policy/progress.js';
+export { POLICY_CHECKPOINT_FORMAT, policyCheckpoint, serializePolicyCheckpoint, readPolicyCheckpoint, restorePolicyCheckpoint, policyFromCheckpoint, type PolicyCheckpoint, type ReadPolicyCheckpoint } from './policy/checkpoint.js';
