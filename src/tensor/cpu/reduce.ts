@@ -29,41 +29,56 @@ function split(shape: Shape, l: Layout, axes: readonly number[]): { starts: Int3
   };
 }
 
-/** Reduces `axes` of the view into the contiguous `out`. Sums accumulate in double precision. */
-export function reduceKernel(op: ReduceOp, x: TypedArray, l: Layout, shape: Shape, axes: readonly number[], out: TypedArray): void {
-  const { starts, inner } = split(shape, l, axes);
-  const n = inner.length;
-  for (let r = 0; r < starts.length; r++) {
-    const base = starts[r]!;
-    let acc: number;
+/** Folds `n` elements of `x` at `base + j·step` (a strided run) or at `base + inner[j]`. */
+function fold(op: ReduceOp, x: TypedArray, base: number, n: number, step: number, inner: Int32Array | null): number {
+  if (op === 'sum' && inner === null) {
+    // The hot case gets its own loop: no per-element dispatch.
+    let acc = 0;
+    for (let j = 0, i = base; j < n; j++, i += step) acc += x[i]!;
+    return acc;
+  }
+  let acc = op === 'sum' ? 0 : op === 'prod' ? 1 : op === 'max' ? -Infinity : Infinity;
+  for (let j = 0, i = base; j < n; j++, i += step) {
+    const v = x[inner === null ? i : base + inner[j]!]!;
     switch (op) {
       case 'sum':
-        acc = 0;
-        for (let j = 0; j < n; j++) acc += x[base + inner[j]!]!;
+        acc += v;
         break;
       case 'prod':
-        acc = 1;
-        for (let j = 0; j < n; j++) acc *= x[base + inner[j]!]!;
+        acc *= v;
         break;
       case 'max':
-        acc = -Infinity;
-        for (let j = 0; j < n; j++) {
-          const v = x[base + inner[j]!]!;
-          if (v > acc || v !== v) acc = v;
-          if (acc !== acc) break;
-        }
+        if (v > acc || v !== v) acc = v;
         break;
       case 'min':
-        acc = Infinity;
-        for (let j = 0; j < n; j++) {
-          const v = x[base + inner[j]!]!;
-          if (v < acc || v !== v) acc = v;
-          if (acc !== acc) break;
-        }
+        if (v < acc || v !== v) acc = v;
         break;
     }
-    out[r] = acc;
+    if (acc !== acc && (op === 'max' || op === 'min')) break; // NaN propagates
   }
+  return acc;
+}
+
+/**
+ * Reduces `axes` of the view into the contiguous `out`. Sums accumulate in double precision. When the
+ * reduced axes coalesce into one strided run (the common case) no index table is built.
+ */
+export function reduceKernel(op: ReduceOp, x: TypedArray, l: Layout, shape: Shape, axes: readonly number[], out: TypedArray): void {
+  const outerShape: number[] = [];
+  const outerStrides: number[] = [];
+  const innerShape: number[] = [];
+  const innerStrides: number[] = [];
+  shape.forEach((d, i) => {
+    (axes.includes(i) ? innerShape : outerShape).push(d);
+    (axes.includes(i) ? innerStrides : outerStrides).push(l.strides[i]!);
+  });
+  const starts = outerOffsets(outerShape, outerStrides, l.offset);
+  const ci = coalesce(innerShape, [innerStrides]);
+  const n = innerShape.reduce((p, d) => p * d, 1);
+  const run = ci.shape.length <= 1;
+  const step = run && ci.shape.length === 1 ? ci.strides[0]![0]! : 0;
+  const inner = run ? null : outerOffsets(ci.shape, ci.strides[0]!, 0);
+  for (let r = 0; r < starts.length; r++) out[r] = fold(op, x, starts[r]!, n, step, inner);
 }
 
 /** Index of the first extreme value along `axis` (NaN counts as the extreme, as in PyTorch). */
