@@ -1,15 +1,18 @@
 /**
  * Float32 square matrix multiply, n×n @ n×n, in GFLOP/s (2·n³ flops per product): being-ts's CPU backend
- * against TensorFlow.js's `cpu` backend (plain JavaScript) and `wasm` backend (XNNPACK; SIMD where the
- * runtime has it, single-threaded in Node), all on the same inputs and in the same process.
+ * (plain TypeScript) and wasm backend (run-time generated SIMD, single-threaded) against TensorFlow.js's
+ * `cpu` backend (plain JavaScript) and `wasm` backend (XNNPACK; SIMD where the runtime has it,
+ * single-threaded in Node), all on the same inputs and in the same process.
  *
  *     npm run bench                                        # n = 64, 128, 256, 512, 1024
  *     npm run build:all && node build/bench/matmul.bench.js --quick          # n = 64, 128
  *     npm run build:all && node build/bench/matmul.bench.js --sizes=64,256
+ *     node --experimental-wasm-relaxed-simd build/bench/matmul.bench.js   # Node 20: relaxed SIMD is behind a flag
  *
  * tfjs is timed as `tf.matMul(a, b)` plus `dataSync()` of the product (so its work is really done and
  * read back) plus disposing the product; being-ts's CPU `matmul` is synchronous and its product is
- * already in host memory.
+ * already in host memory. being-ts's wasm product is synchronous too, and disposed after each product
+ * (benchmark.js loops synchronously, and buffers of collected tensors are released only between tasks).
  * @module
  */
 import { createRequire } from 'node:module';
@@ -17,7 +20,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { Generator, matmul, randn, type Tensor } from '../src/tensor/index.js';
+import { Generator, getBackend, matmul, randn, setBackend, tensor, type Tensor, type WasmBackend } from '../src/tensor/index.js';
 import {
   formatNumber,
   formatRatio,
@@ -31,7 +34,7 @@ import {
 
 const DEFAULT_SIZES = [64, 128, 256, 512, 1024];
 const QUICK_SIZES = [64, 128];
-const IMPLS = ['being-ts', 'tfjs-cpu', 'tfjs-wasm'] as const;
+const IMPLS = ['being-ts', 'being-ts-wasm', 'tfjs-cpu', 'tfjs-wasm'] as const;
 type Impl = (typeof IMPLS)[number];
 
 /** benchmark.js settings sized so the default run stays within a few minutes on a small machine. */
@@ -103,6 +106,8 @@ function casesFor(n: number, reference: { value: Float32Array | null }): BenchCa
     };
   };
 
+  let wa: Tensor | null = null;
+  let wb: Tensor | null = null;
   return [
     {
       name: `being-ts n=${n}`,
@@ -113,6 +118,27 @@ function casesFor(n: number, reference: { value: Float32Array | null }): BenchCa
       },
       fn: () => {
         matmul(a!, b!);
+      },
+    },
+    {
+      name: `being-ts-wasm n=${n}`,
+      options,
+      setup: () => {
+        const [x, y] = inputs();
+        setBackend('wasm');
+        try {
+          wa = tensor(x.dataSync(), { shape: [n, n] });
+          wb = tensor(y.dataSync(), { shape: [n, n] });
+        } finally {
+          setBackend('cpu');
+        }
+        check('being-ts-wasm', matmul(wa, wb).dataSync());
+      },
+      fn: () => {
+        matmul(wa!, wb!).dispose();
+      },
+      teardown: () => {
+        wa = wb = null;
       },
     },
     tfCase('tfjs-cpu', 'cpu'),
@@ -130,9 +156,13 @@ async function main(): Promise<void> {
   setWasmPaths(join(wasmDir, '/'));
   await useTfBackend('wasm');
   const wasmFeatures = `SIMD ${(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'on' : 'off'}, ${getThreadsCount()} thread(s)`;
+  setBackend('wasm');
+  const ours = (getBackend() as WasmBackend).kernels;
+  setBackend('cpu');
+  const oursFeatures = `SIMD ${ours.simd ? 'on' : 'off'}, relaxed SIMD ${ours.relaxedSimd ? 'on' : 'off'}, 1 thread`;
 
   console.log(`matmul float32 n×n @ n×n — GFLOP/s = 2·n³ · products per second / 1e9`);
-  console.log(`Node ${process.version}, tfjs-core ${tf.version_core}, tfjs-wasm: ${wasmFeatures}; sizes ${sizes.join(', ')}`);
+  console.log(`Node ${process.version}, tfjs-core ${tf.version_core}, tfjs-wasm: ${wasmFeatures}; being-ts-wasm: ${oursFeatures}; sizes ${sizes.join(', ')}`);
 
   const started = performance.now();
   const rows: string[][] = [];
@@ -143,16 +173,27 @@ async function main(): Promise<void> {
     rows.push([
       String(n),
       formatNumber(g['being-ts']),
+      formatNumber(g['being-ts-wasm']),
       formatNumber(g['tfjs-cpu']),
       formatNumber(g['tfjs-wasm']),
       formatRatio(g['being-ts'], g['tfjs-cpu']),
       formatRatio(g['being-ts'], g['tfjs-wasm']),
+      formatRatio(g['being-ts-wasm'], g['tfjs-wasm']),
     ]);
   }
   console.log();
   console.log(
     formatTable(
-      ['n', 'being-ts GFLOP/s', 'tfjs-cpu GFLOP/s', 'tfjs-wasm GFLOP/s', 'being-ts/tfjs-cpu', 'being-ts/tfjs-wasm'],
+      [
+        'n',
+        'being-ts GFLOP/s',
+        'being-ts-wasm GFLOP/s',
+        'tfjs-cpu GFLOP/s',
+        'tfjs-wasm GFLOP/s',
+        'being-ts/tfjs-cpu',
+        'being-ts/tfjs-wasm',
+        'being-ts-wasm/tfjs-wasm',
+      ],
       rows,
     ),
   );

@@ -23,7 +23,8 @@ function fill(t: Tensor, opts: InitOptions, sample: (g: Generator) => number): T
   const g = opts.generator ?? defaultGenerator();
   const host = new Float64Array(t.size);
   for (let i = 0; i < host.length; i++) host[i] = sample(g);
-  noGrad(() => t.copy_(tensor(host, { shape: t.shape, dtype: 'float64' }).cast(t.dtype)));
+  // Converted on the host (the same rounding as a cast), so backends without float64 (webgpu) work too.
+  noGrad(() => t.copy_(tensor(host, { shape: t.shape, dtype: t.dtype })));
   return t;
 }
 

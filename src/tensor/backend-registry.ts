@@ -4,8 +4,12 @@
  */
 import type { Backend } from './backend.js';
 import { CpuBackend } from './cpu/cpu-backend.js';
+import { WasmBackend } from './wasm/wasm-backend.js';
 
-const factories = new Map<string, () => Backend>([['cpu', () => new CpuBackend()]]);
+const factories = new Map<string, () => Backend>([
+  ['cpu', () => new CpuBackend()],
+  ['wasm', () => new WasmBackend()],
+]);
 const instances = new Map<string, Backend>();
 let current = 'cpu';
 
@@ -29,7 +33,7 @@ export function findBackend(name: string): Backend {
   return b;
 }
 
-/** Selects the backend that new tensors are created on (`'cpu'` by default). */
+/** Selects the backend that new tensors are created on: `'cpu'` (the default) or `'wasm'`, or a registered one. */
 export function setBackend(name: string): void {
   findBackend(name);
   current = name;

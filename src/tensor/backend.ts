@@ -90,6 +90,12 @@ export interface SortedBuffers {
 export interface Backend {
   /** The name used by `setBackend`. */
   readonly name: string;
+  /**
+   * True when buffers hold memory the garbage collector cannot reclaim promptly (GPU memory): then
+   * `Tensor.dispose()` and `scope()` free a buffer once no tensor views it. Otherwise (cpu) dispose only
+   * drops the reference and the garbage collector frees the memory.
+   */
+  readonly explicitMemory?: boolean;
 
   /** Allocates `size` zeroed elements of `dtype`. */
   alloc(dtype: DType, size: number): DeviceBuffer;

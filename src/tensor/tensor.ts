@@ -8,6 +8,7 @@ import { backprop, type GradNode, seedGrad } from './autograd.js';
 import type { Backend, DeviceBuffer } from './backend.js';
 import { allocArray, isFloat, type DType, type TypedArray } from './dtype.js';
 import { formatTensor } from './format.js';
+import { adoptTensor, releaseTensor } from './memory.js';
 import * as A from './ops/arithmetic.js';
 import type { TensorLike } from './ops/core.js';
 import * as I from './ops/indexing.js';
@@ -51,6 +52,7 @@ export class Tensor {
   grad: Tensor | null = null;
   #requiresGrad = false;
   #gradFn: GradNode | null = null;
+  #disposed = false;
 
   /** Wraps a view of `buffer`. Ops and creation functions call this; users rarely need to. */
   constructor(backend: Backend, buffer: DeviceBuffer, shape: Shape, strides: readonly number[], offset: number) {
@@ -59,6 +61,24 @@ export class Tensor {
     this.shape = Object.freeze(shape.slice());
     this.strides = Object.freeze(strides.slice());
     this.offset = offset;
+    adoptTensor(this);
+  }
+
+  /**
+   * Releases this tensor's hold on its storage. On backends with explicit memory (webgpu) the buffer is
+   * freed once no other view of it (reshape, slice, detach, …) is alive, after which reading any of its
+   * views throws; on the cpu backend the memory is left to the garbage collector. Calling it twice does
+   * nothing. Also `using t = …` where the runtime has `Symbol.dispose`; see `scope` for disposing in bulk.
+   */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    releaseTensor(this);
+  }
+
+  /** Whether {@link dispose} has been called. */
+  get isDisposed(): boolean {
+    return this.#disposed;
   }
 
   /** The element type. */
@@ -511,4 +531,17 @@ export class Tensor {
   topk(k: number, axis = -1, largest = true): I.SortResult {
     return I.topk(this, k, axis, largest);
   }
+}
+
+// `using t = …` support where the runtime defines Symbol.dispose (a method keyed by a symbol the
+// compile-time lib may not declare, so it is attached here rather than in the class body).
+const disposeSymbol = (Symbol as { dispose?: symbol }).dispose;
+if (disposeSymbol !== undefined) {
+  Object.defineProperty(Tensor.prototype, disposeSymbol, {
+    value: function (this: Tensor): void {
+      this.dispose();
+    },
+    configurable: true,
+    writable: true,
+  });
 }

@@ -65,7 +65,21 @@ function section(out: number[], id: number, body: number[]): void {
 export class CodeBuilder {
   /** The encoded instructions so far. */
   readonly bytes: number[] = [];
+  /** Locals declared with {@link CodeBuilder.local}, after the function's parameters and listed locals. */
+  readonly extraLocals: ValType[] = [];
   #depth = 0;
+  #firstExtra: number;
+
+  /** `firstLocal`: the index the first {@link CodeBuilder.local} gets (parameters and listed locals come first). */
+  constructor(firstLocal = 0) {
+    this.#firstExtra = firstLocal;
+  }
+
+  /** Declares one more local of type `t` and returns its index. */
+  local(t: ValType): number {
+    this.extraLocals.push(t);
+    return this.#firstExtra + this.extraLocals.length - 1;
+  }
 
   #op(...b: number[]): this {
     for (const x of b) this.bytes.push(x);
@@ -134,6 +148,16 @@ export class CodeBuilder {
   /** Discards the top of the stack. */
   drop(): this {
     return this.#op(0x1a);
+  }
+  /** `select`: of two values, the first when the i32 on top is non-zero, else the second. */
+  select(): this {
+    return this.#op(0x1b);
+  }
+  /** Calls function `index` (the number {@link ModuleBuilder.addFunction} returned). */
+  call(index: number): this {
+    this.bytes.push(0x10);
+    uleb(this.bytes, index);
+    return this;
   }
 
   // Locals.
@@ -231,9 +255,21 @@ export class CodeBuilder {
   i32LeS(): this {
     return this.#op(0x4c);
   }
+  /** i32.gt_u */
+  i32GtU(): this {
+    return this.#op(0x4b);
+  }
+  /** i32.le_u */
+  i32LeU(): this {
+    return this.#op(0x4d);
+  }
   /** i32.ge_s */
   i32GeS(): this {
     return this.#op(0x4e);
+  }
+  /** i32.ge_u */
+  i32GeU(): this {
+    return this.#op(0x4f);
   }
   /** i32.add */
   i32Add(): this {
@@ -251,6 +287,10 @@ export class CodeBuilder {
   i32And(): this {
     return this.#op(0x71);
   }
+  /** i32.or */
+  i32Or(): this {
+    return this.#op(0x72);
+  }
   /** i32.shl */
   i32Shl(): this {
     return this.#op(0x74);
@@ -261,6 +301,14 @@ export class CodeBuilder {
   }
 
   // f32 / f64 arithmetic.
+  /** f32.abs */
+  f32Abs(): this {
+    return this.#op(0x8b);
+  }
+  /** f32.neg */
+  f32Neg(): this {
+    return this.#op(0x8c);
+  }
   /** f32.add */
   f32Add(): this {
     return this.#op(0x92);
@@ -319,6 +367,21 @@ export class CodeBuilder {
   v128Store(offset = 0, align = 4): this {
     return this.#simdMem(0x0b, align, offset);
   }
+  /** v128.const: sixteen bytes, given here as four f32 lanes. */
+  v128ConstF32(a: number, b: number, c: number, d: number): this {
+    this.#simd(0x0c);
+    for (const x of new Uint8Array(Float32Array.of(a, b, c, d).buffer)) this.bytes.push(x);
+    return this;
+  }
+  /** i8x16.shuffle: byte `i` of the result is byte `lanes[i]` of the two operands' 32 bytes. */
+  i8x16Shuffle(lanes: readonly number[]): this {
+    if (lanes.length !== 16 || lanes.some((l) => !Number.isInteger(l) || l < 0 || l > 31)) {
+      throw new RangeError(`wasm encoder: i8x16.shuffle needs 16 lane indices in [0, 32), got [${lanes.join(', ')}]`);
+    }
+    this.#simd(0x0d);
+    for (const l of lanes) this.bytes.push(l);
+    return this;
+  }
   /** f32x4.splat */
   f32x4Splat(): this {
     return this.#simd(0x13);
@@ -364,6 +427,28 @@ export class CodeBuilder {
   /** f32x4.max */
   f32x4Max(): this {
     return this.#simd(0xe9);
+  }
+  /** f32x4.pmin: `b < a ? b : a` per lane (no NaN canonicalisation). */
+  f32x4Pmin(): this {
+    return this.#simd(0xea);
+  }
+  /** f32x4.pmax: `a < b ? b : a` per lane. */
+  f32x4Pmax(): this {
+    return this.#simd(0xeb);
+  }
+  /** f64x2.promote_low_f32x4: the two low f32 lanes widened to f64. */
+  f64x2PromoteLowF32x4(): this {
+    return this.#simd(0x5f);
+  }
+  /** f64x2.add */
+  f64x2Add(): this {
+    return this.#simd(0xf0);
+  }
+  /** f64x2.extract_lane */
+  f64x2ExtractLane(lane: number): this {
+    this.#simd(0x21);
+    this.bytes.push(lane);
+    return this;
   }
   /** f32x4.relaxed_madd (relaxed SIMD): a·b + c, fused where the hardware can. */
   f32x4RelaxedMadd(): this {
@@ -418,16 +503,19 @@ export class ModuleBuilder {
     return this;
   }
 
-  /** Adds an exported function; `params` are locals 0…n−1 and `locals` follow them. Returns its index. */
+  /**
+   * Adds an exported function; `params` are locals 0…n−1, `locals` follow them, and then any the body
+   * declares with {@link CodeBuilder.local}. Returns its index (for {@link CodeBuilder.call}).
+   */
   addFunction(name: string, params: ValType[], results: ValType[], locals: ValType[], body: (c: CodeBuilder) => void): number {
-    const c = new CodeBuilder();
+    const c = new CodeBuilder(params.length + locals.length);
     body(c);
-    this.#funcs.push({ name, params, results, locals, body: c.finish() });
+    this.#funcs.push({ name, params, results, locals: [...locals, ...c.extraLocals], body: c.finish() });
     return this.#funcs.length - 1;
   }
 
   /** The module's bytes. */
-  build(): Uint8Array {
+  build(): Uint8Array<ArrayBuffer> {
     const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
     // Types: one per function (duplicates are allowed and keep the encoder simple).
     const types: number[] = [];
@@ -484,6 +572,6 @@ export class ModuleBuilder {
       code.push(...body);
     }
     section(out, 10, code);
-    return Uint8Array.from(out);
+    return new Uint8Array(out);
   }
 }

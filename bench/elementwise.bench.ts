@@ -1,0 +1,107 @@
+/**
+ * Float32 elementwise and reduction throughput in GB/s (bytes read plus bytes written per op, over time):
+ * being-ts's CPU backend (plain TypeScript) and wasm backend (run-time generated SIMD) against
+ * TensorFlow.js's `wasm` backend, on the same inputs and in the same process.
+ *
+ *     npm run build:all && node build/bench/elementwise.bench.js              # n = 1M floats
+ *     npm run build:all && node build/bench/elementwise.bench.js --sizes=65536,4194304
+ *
+ * Ops: `a + b` and `a · b` (two reads and one write of n floats), `a + 2` (one read, one write) and
+ * `sum(a)` (one read). Each timed call includes allocating the output, and disposing it (on being-ts's
+ * wasm backend that frees it at once: benchmark.js loops synchronously, and buffers of collected tensors
+ * are released only between tasks); tfjs's `sum` is read back with `dataSync()`.
+ * @module
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { add, Generator, mul, randn, setBackend, sum, tensor, type Tensor } from '../src/tensor/index.js';
+import { formatNumber, formatRatio, formatTable, parseSizeArgs, runSuite, type BenchCase } from './harness.js';
+
+const OPS = {
+  'a + b': { bytes: 12, being: (a: Tensor, b: Tensor) => add(a, b), tfjs: (a: tf.Tensor, b: tf.Tensor) => tf.add(a, b) },
+  'a · b': { bytes: 12, being: (a: Tensor, b: Tensor) => mul(a, b), tfjs: (a: tf.Tensor, b: tf.Tensor) => tf.mul(a, b) },
+  'a + 2': { bytes: 8, being: (a: Tensor) => add(a, 2), tfjs: (a: tf.Tensor) => tf.add(a, tf.scalar(2)) },
+  'sum(a)': { bytes: 4, being: (a: Tensor) => sum(a), tfjs: (a: tf.Tensor) => tf.sum(a) },
+} as const;
+type OpName = keyof typeof OPS;
+const IMPLS = ['cpu', 'wasm', 'tfjs-wasm'] as const;
+
+function casesFor(n: number): BenchCase[] {
+  const gen = new Generator(`elementwise-${n}`);
+  const host = [randn([n], { generator: gen }).dataSync(), randn([n], { generator: gen }).dataSync()];
+  const options = { minSamples: 10, maxTime: 1 };
+  const cases: BenchCase[] = [];
+  for (const [op, spec] of Object.entries(OPS) as [OpName, (typeof OPS)[OpName]][]) {
+    for (const backend of ['cpu', 'wasm'] as const) {
+      let a: Tensor | null = null;
+      let b: Tensor | null = null;
+      cases.push({
+        name: `${op} ${backend} n=${n}`,
+        options,
+        setup: () => {
+          setBackend(backend);
+          try {
+            a = tensor(host[0]!);
+            b = tensor(host[1]!);
+          } finally {
+            setBackend('cpu');
+          }
+        },
+        fn: () => {
+          spec.being(a!, b!).dispose();
+        },
+        teardown: () => {
+          a = b = null;
+        },
+      });
+    }
+    let ta: tf.Tensor | null = null;
+    let tb: tf.Tensor | null = null;
+    cases.push({
+      name: `${op} tfjs-wasm n=${n}`,
+      options,
+      setup: () => {
+        ta = tf.tensor1d(host[0] as Float32Array);
+        tb = tf.tensor1d(host[1] as Float32Array);
+      },
+      fn: () => {
+        const c = tf.tidy(() => spec.tfjs(ta!, tb!));
+        if (op === 'sum(a)') c.dataSync();
+        c.dispose();
+      },
+      teardown: () => {
+        ta?.dispose();
+        tb?.dispose();
+      },
+    });
+  }
+  return cases;
+}
+
+async function main(): Promise<void> {
+  const { sizes } = parseSizeArgs(process.argv.slice(2), [1 << 20], [1 << 16]);
+  tf.enableProdMode();
+  setWasmPaths(join(dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')), '/'));
+  if (!(await tf.setBackend('wasm'))) throw new Error("tfjs: backend 'wasm' failed to initialize");
+  await tf.ready();
+  console.log('float32 elementwise and reductions — GB/s = (bytes read + written) · ops per second / 1e9');
+  console.log(`Node ${process.version}, tfjs-core ${tf.version_core}; sizes ${sizes.join(', ')}`);
+  const rows: string[][] = [];
+  for (const n of sizes) {
+    console.error(`n = ${n}`);
+    const results = await runSuite(casesFor(n));
+    for (const [op, spec] of Object.entries(OPS) as [OpName, (typeof OPS)[OpName]][]) {
+      const gbs = Object.fromEntries(IMPLS.map((impl) => [impl, ((results.get(`${op} ${impl} n=${n}`)?.hz ?? NaN) * spec.bytes * n) / 1e9]));
+      rows.push([op, String(n), ...IMPLS.map((i) => formatNumber(gbs[i]!)), formatRatio(gbs['wasm']!, gbs['cpu']!), formatRatio(gbs['wasm']!, gbs['tfjs-wasm']!)]);
+    }
+  }
+  console.log();
+  console.log(formatTable(['op', 'n', 'cpu GB/s', 'wasm GB/s', 'tfjs-wasm GB/s', 'wasm/cpu', 'wasm/tfjs-wasm'], rows));
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
