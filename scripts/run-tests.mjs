@@ -20,5 +20,7 @@ if (files.length === 0) {
   console.error('run-tests: no test files found under build/test (run `npm run build:all` first)');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+// Every test process first loads the fast-check seed setup (a fixed seed unless FC_SEED says otherwise).
+const setup = './build/test/helpers/fast-check-seed.js';
+const r = spawnSync(process.execPath, ['--import', setup, '--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -96,8 +96,9 @@ describe('rotations (plain numbers)', () => {
           if (PI - Math.hypot(...v) > 1e-12) close('round trip', w, v, 1e-12);
           else assert.ok(maxDiff(w, v) <= 1e-12 || maxDiff(w, v.map((c) => -c)) <= 1e-12, `round trip at π: ${w} vs ±${v}`);
         }
-        // Relative accuracy, which matters only near 0: the angle keeps its digits.
-        if (t > 0) close('relative round trip', direct.map((c) => c / t), v.map((c) => c / t), 1e-12);
+        // Relative accuracy, which matters only near 0: the angle keeps its digits. (At π, ±v name one
+        // rotation, as the check above allows.)
+        if (t > 0 && PI - Math.hypot(...v) > 1e-12) close('relative round trip', direct.map((c) => c / t), v.map((c) => c / t), 1e-12);
       }),
       RUNS,
     );
@@ -215,10 +216,10 @@ describe('rotations (tensors)', () => {
         const B = f64(vb, [2, 3, 3]);
         const qa = axisAngleToQuat(A);
         assert.deepEqual(qa.shape, [2, 3, 4]);
-        rowsOf(qa, 4).forEach((r, i) => close('axisAngleToQuat', r, axisAngleToQuat(va[i]!), 1e-15));
+        rowsOf(qa, 4).forEach((r, i) => close('axisAngleToQuat', r, axisAngleToQuat(va[i]!), 1e-14)); // a few ulps: the batched and plain paths round in different orders
         const m = axisAngleToMatrix(A);
         assert.deepEqual(m.shape, [2, 3, 3, 3]);
-        rowsOf(m, 9).forEach((r, i) => close('axisAngleToMatrix', r, axisAngleToMatrix(va[i]!), 1e-15));
+        rowsOf(m, 9).forEach((r, i) => close('axisAngleToMatrix', r, axisAngleToMatrix(va[i]!), 1e-14));
         rowsOf(matrixToQuat(m), 4).forEach((r, i) => close('matrixToQuat', r, matrixToQuat(axisAngleToMatrix(va[i]!)), 1e-14));
         rowsOf(matrixToAxisAngle(m), 3).forEach((r, i) => {
           const p = matrixToAxisAngle(axisAngleToMatrix(va[i]!));

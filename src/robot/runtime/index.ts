@@ -55,3 +55,4 @@ export {
   type ControlUnresponsiveEvent,
 } from './inference-loop.js';
 export { RealtimeRuntime, type RealtimeRuntimeOptions, type RuntimeMetrics, type RuntimeEvent } from './runtime.js';
+export { BeingPolicyRunner, type BeingPolicyRunnerOptions, type RunnerObservation } from './being-policy.js';
