@@ -5,13 +5,12 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
+import { runDenoScript } from '../helpers/deno.js';
 import { manualSeed, tensor, type DType, type Tensor, type TypedArray } from '../../src/tensor/index.js';
 import { deserialize, serialize, type SafetensorsWriteDType } from '../../src/nn/index.js';
 import { bfloat16BitsToFloat32, float16BitsToFloat32, toBFloat16Bits, toFloat16Bits } from '../../src/nn/half.js';
@@ -397,15 +396,9 @@ test('safetensors: the built runtime-neutral module runs in Deno', (t) => {
     t.skip('dist/ is not built (npm run build)');
     return;
   }
-  const denoBin = createRequire(import.meta.url).resolve('deno/bin.cjs');
-  const r = spawnSync(process.execPath, [denoBin, 'run', '--quiet', '--allow-read', 'test/deno/safetensors.deno.ts'], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' },
-    timeout: 120_000,
-  });
+  const r = runDenoScript<{ runtime: string; bytes: string; values: string }>('test/deno/safetensors.deno.ts');
   assert.equal(r.status, 0, `deno failed:\n${r.stderr}`);
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { runtime: string; bytes: string; values: string };
+  const out = r.result!;
   const x = tensor(Float32Array.from([0.1, -2.5, NaN, 65520]), { shape: [2, 2] });
   assert.equal(out.runtime, 'deno');
   const y = tensor([1, -2], { dtype: 'int32' });

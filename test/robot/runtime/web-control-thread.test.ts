@@ -5,20 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
-const denoBin = require.resolve('deno/bin.cjs');
+import { runDenoScript } from '../../helpers/deno.js';
 
 test('§6.3: in a Web Worker (Deno) the control thread runs the runtime and keeps ticking while the main thread is blocked', () => {
-  const r = spawnSync(process.execPath, [denoBin, 'run', '--quiet', '--allow-read', 'test/deno/runtime-worker.deno.ts'], {
-    encoding: 'utf8',
-    env: { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' },
-    timeout: 120_000,
-  });
+  const r = runDenoScript<Record<string, number | string>>('test/deno/runtime-worker.deno.ts');
   assert.equal(r.status, 0, `deno failed:\n${r.stderr}`);
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  const out = r.result as Record<string, any>;
   assert.equal(out.runtime, 'deno');
   assert.equal(out.kind, 'web-worker');
   assert.ok(out.duringBlock >= 5, `ticked ${out.duringBlock} times while the main thread was blocked`);
