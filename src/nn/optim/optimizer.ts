@@ -4,7 +4,7 @@
  * goes into a checkpoint beside the model's weights.
  * @module
  */
-import { formatShape, noGrad, Tensor } from '../../tensor/index.js';
+import { formatShape, keep, noGrad, Tensor } from '../../tensor/index.js';
 
 /** Hyper-parameters: plain numbers, booleans and number pairs (JSON-serialisable). */
 export type HyperValue = number | boolean | readonly [number, number];
@@ -135,8 +135,16 @@ export abstract class Optimizer<H extends object> {
             this.#state.set(p, st);
           }
           const grad = p.grad.dtype === p.dtype ? p.grad.detach() : p.grad.cast(p.dtype);
+          const before = { ...st.tensors };
           const next = this.update(p, grad, st, group);
           if (next !== null) p.copy_(next);
+          // State outlives the step: keep it from the caller's scope(), and free what it replaced (on
+          // backends with explicit memory; a no-op on the CPU).
+          for (const [k, t] of Object.entries(st.tensors)) {
+            if (before[k] === t) continue;
+            keep(t);
+            if (before[k] !== undefined && !Object.values(st.tensors).includes(before[k]!)) before[k]!.dispose();
+          }
         }
       }
     });
@@ -153,8 +161,8 @@ export abstract class Optimizer<H extends object> {
   }
 
   /**
-   * The state to checkpoint: per-parameter tensors (the live ones; they are never written in place, so
-   * the dict stays a snapshot) and the JSON-serialisable rest.
+   * The state to checkpoint: per-parameter tensors (copies, so the dict stays a snapshot after further
+   * steps on every backend) and the JSON-serialisable rest.
    */
   stateDict(): OptimizerStateDict {
     const tensors: Record<string, Tensor> = {};
@@ -165,7 +173,7 @@ export abstract class Optimizer<H extends object> {
       for (const p of g.params) {
         const st = this.#state.get(p);
         if (st !== undefined) {
-          for (const [k, t] of Object.entries(st.tensors)) tensors[`state.${index}.${k}`] = t;
+          for (const [k, t] of Object.entries(st.tensors)) tensors[`state.${index}.${k}`] = noGrad(() => t.clone());
           state[String(index)] = { ...st.numbers };
         }
         ids.push(index++);
