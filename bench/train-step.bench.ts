@@ -7,6 +7,7 @@
  *
  *     npm run bench:train                                              # full run (about 1.5–2 minutes)
  *     npm run build:all && node build/bench/train-step.bench.js --quick          # fewer samples (about 30 s)
+ *     npm run build:all && node build/bench/train-step.bench.js --backend=wasm   # being-ts on its wasm backend
  *     npm run build:all && node build/bench/train-step.bench.js --tfjs-cpu       # also tfjs's plain-JS cpu backend (~5 s a step)
  *
  * The model (GPT-2 style): learned token embedding (vocabulary 256) plus learned positional embedding
@@ -46,7 +47,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { arange, Generator, noGrad, tensor, type Tensor } from '../src/tensor/index.js';
+import { arange, Generator, noGrad, scope, setBackend, tensor, type Tensor } from '../src/tensor/index.js';
 import { AdamW, crossEntropy, Embedding, LayerNorm, Linear, Module, ModuleList, TransformerBlock } from '../src/nn/index.js';
 import { registerTfjsGradients } from './tfjs-gradients.js';
 import { formatNumber, formatRatio, formatTable, runSuite, type BenchCase, type CaseOptions, type CaseResult } from './harness.js';
@@ -273,14 +274,17 @@ async function useTfBackend(name: 'cpu' | 'wasm'): Promise<void> {
 interface Args {
   quick: boolean;
   tfjsCpu: boolean;
+  /** being-ts's backend: the plain-TS `cpu` (default) or the WebAssembly SIMD `wasm`. */
+  backend: 'cpu' | 'wasm';
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { quick: false, tfjsCpu: false };
+  const args: Args = { quick: false, tfjsCpu: false, backend: 'cpu' };
   for (const a of argv) {
     if (a === '--quick') args.quick = true;
     else if (a === '--tfjs-cpu') args.tfjsCpu = true;
-    else throw new Error(`unknown argument '${a}' (expected --quick or --tfjs-cpu)`);
+    else if (a === '--backend=cpu' || a === '--backend=wasm') args.backend = a.slice('--backend='.length) as Args['backend'];
+    else throw new Error(`unknown argument '${a}' (expected --quick, --tfjs-cpu or --backend=cpu|wasm)`);
   }
   return args;
 }
@@ -342,6 +346,9 @@ function checkEquivalence(backend: string, batch: Batch, steps: number): { ok: b
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const { quick } = args;
+  // Every being-ts tensor below lives on this backend; steps run inside scope() so that backends with
+  // explicit memory (wasm) free each step's temporaries at once.
+  setBackend(args.backend);
   tf.enableProdMode();
   await registerTfjsGradients();
   const wasmDir = dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
@@ -354,7 +361,7 @@ async function main(): Promise<void> {
     `Training step of a decoder-only transformer: d_model ${dim}, ${layers} layers, ${heads} heads, MLP ${CFG.mlpRatio}× GELU, ` +
       `vocab ${vocab}, seq ${T}, batch ${B}; AdamW`,
   );
-  console.log(`Node ${process.version}, tfjs-core ${tf.version_core}, tfjs-wasm: ${wasmFeatures}${quick ? '; --quick' : ''}`);
+  console.log(`Node ${process.version}, being-ts backend ${args.backend}, tfjs-core ${tf.version_core}, tfjs-wasm: ${wasmFeatures}${quick ? '; --quick' : ''}`);
   const started = performance.now();
 
   const data = makeBatch(new Generator('train-step-data'), B, T);
@@ -386,18 +393,19 @@ async function main(): Promise<void> {
     {
       name: 'being-ts step',
       options: stepOpts,
-      fn: () => {
-        opt.zeroGrad();
-        const loss = crossEntropy(model.forward(ids), targets);
-        loss.backward();
-        opt.step();
-      },
+      fn: () =>
+        scope(() => {
+          opt.zeroGrad();
+          const loss = crossEntropy(model.forward(ids), targets);
+          loss.backward();
+          opt.step();
+        }),
     },
     {
       name: 'being-ts forward B=1',
       options: fwdOpts,
       fn: () => {
-        noGrad(() => model.forward(ids1));
+        scope(() => noGrad(() => model.forward(ids1)));
       },
     },
   ];
@@ -445,17 +453,19 @@ async function main(): Promise<void> {
   // Where being-ts's step goes: a few more steps of the timed model, timed by phase (untimed above).
   const phases = { forward: [] as number[], backward: [] as number[], optimizer: [] as number[] };
   for (let i = 0; i < (quick ? 3 : 5); i++) {
-    const t0 = performance.now();
-    opt.zeroGrad();
-    const loss = crossEntropy(model.forward(ids), targets);
-    const t1 = performance.now();
-    loss.backward();
-    const t2 = performance.now();
-    opt.step();
-    const t3 = performance.now();
-    phases.forward.push(t1 - t0);
-    phases.backward.push(t2 - t1);
-    phases.optimizer.push(t3 - t2);
+    scope(() => {
+      const t0 = performance.now();
+      opt.zeroGrad();
+      const loss = crossEntropy(model.forward(ids), targets);
+      const t1 = performance.now();
+      loss.backward();
+      const t2 = performance.now();
+      opt.step();
+      const t3 = performance.now();
+      phases.forward.push(t1 - t0);
+      phases.backward.push(t2 - t1);
+      phases.optimizer.push(t3 - t2);
+    });
   }
   const ms = (name: string): number => {
     const r: CaseResult | undefined = results.get(name);
