@@ -16,6 +16,7 @@ import {
   type SpecializedExpertOutput,
 } from '../../src/model/mof.js';
 import { gradcheck } from '../helpers/gradcheck.js';
+import { assertTensorsClose as assertClose } from '../helpers/tensor-close.js';
 
 const D = 8;
 const RUNS = { numRuns: 12, includeErrorInReport: true } as const;
@@ -36,14 +37,6 @@ function mofOf(opts: Partial<MixtureOfFlowOptions> & { numExperts: number }, see
   });
 }
 
-function assertClose(a: Tensor, b: Tensor, tol: number, what: string): void {
-  assert.deepEqual(a.shape, b.shape, `${what}: shapes differ`);
-  const x = values(a);
-  const y = values(b);
-  for (let i = 0; i < x.length; i++) {
-    if (!(Math.abs(x[i]! - y[i]!) <= tol * (1 + Math.abs(y[i]!)))) assert.fail(`${what}: element ${i}: ${x[i]} vs ${y[i]}`);
-  }
-}
 
 /** Overwrites a parameter in place (outside autograd). */
 function setParam(p: Tensor, data: number[]): void {

@@ -8,6 +8,7 @@ import { Generator, arange, concat, full, noGrad, randn, tensor, type Tensor } f
 import { KVCache } from '../../src/nn/layers/kv-cache.js';
 import { MultiHeadAttention, causalMask, scaledDotProductAttention, type MultiHeadAttentionOptions } from '../../src/nn/layers/attention.js';
 import { gradcheck } from '../helpers/gradcheck.js';
+import { assertTensorsClose as assertClose } from '../helpers/tensor-close.js';
 
 const RUNS = { numRuns: 15 };
 
@@ -19,14 +20,6 @@ function attnOf(dim: number, opts: MultiHeadAttentionOptions, seed = 0): MultiHe
   return new MultiHeadAttention(dim, { dtype: 'float64', generator: new Generator(seed), ...opts });
 }
 
-function assertClose(a: Tensor, b: Tensor, tol = 1e-10, what = 'values'): void {
-  assert.deepEqual(a.shape, b.shape, `${what}: shapes differ`);
-  const x = a.dataSync();
-  const y = b.dataSync();
-  for (let i = 0; i < x.length; i++) {
-    if (!(Math.abs(x[i]! - y[i]!) <= tol * (1 + Math.abs(y[i]!)))) assert.fail(`${what}: element ${i}: ${x[i]} vs ${y[i]} (tol ${tol})`);
-  }
-}
 
 /** A bool [Tq, Tk] tensor from a flat list of booleans. */
 function boolMask(bits: boolean[], tq: number, tk: number): Tensor {

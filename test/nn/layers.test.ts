@@ -10,6 +10,7 @@ import { LayerNorm, RMSNorm } from '../../src/nn/layers/norm.js';
 import { Dropout } from '../../src/nn/layers/dropout.js';
 import { MLP, SwiGLU } from '../../src/nn/layers/mlp.js';
 import { TransformerBlock } from '../../src/nn/layers/transformer-block.js';
+import { assertTensorsClose as assertClose } from '../helpers/tensor-close.js';
 
 function stats(t: Tensor): { mean: number; variance: number; min: number; max: number } {
   const v = t.dataSync();
@@ -27,14 +28,6 @@ function stats(t: Tensor): { mean: number; variance: number; min: number; max: n
   return { mean, variance: s2 / v.length - mean * mean, min, max };
 }
 
-function assertClose(a: Tensor, b: Tensor, tol: number, what = 'values'): void {
-  assert.deepEqual(a.shape, b.shape, `${what}: shapes differ`);
-  const x = a.dataSync();
-  const y = b.dataSync();
-  for (let i = 0; i < x.length; i++) {
-    if (!(Math.abs(x[i]! - y[i]!) <= tol * (1 + Math.abs(y[i]!)))) assert.fail(`${what}: element ${i}: ${x[i]} vs ${y[i]}`);
-  }
-}
 
 describe('Linear and Embedding', () => {
   test('Linear maps [..., in] to [..., out] as x·Wᵀ + b with weight [out, in]', () => {

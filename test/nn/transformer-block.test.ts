@@ -11,6 +11,7 @@ import { LayerNorm, RMSNorm } from '../../src/nn/layers/norm.js';
 import { MLP, SwiGLU } from '../../src/nn/layers/mlp.js';
 import { TransformerBlock, type TransformerBlockOptions } from '../../src/nn/layers/transformer-block.js';
 import type { AttentionCallOptions } from '../../src/nn/layers/attention.js';
+import { assertTensorsClose as assertClose } from '../helpers/tensor-close.js';
 
 function f64(shape: number[], seed: number): Tensor {
   return randn(shape, { dtype: 'float64', generator: new Generator(seed) });
@@ -20,14 +21,6 @@ function blockOf(dim: number, opts: TransformerBlockOptions, seed = 0): Transfor
   return new TransformerBlock(dim, { dtype: 'float64', generator: new Generator(seed), ...opts });
 }
 
-function assertClose(a: Tensor, b: Tensor, tol = 1e-10, what = 'values'): void {
-  assert.deepEqual(a.shape, b.shape, `${what}: shapes differ`);
-  const x = a.dataSync();
-  const y = b.dataSync();
-  for (let i = 0; i < x.length; i++) {
-    if (!(Math.abs(x[i]! - y[i]!) <= tol * (1 + Math.abs(y[i]!)))) assert.fail(`${what}: element ${i}: ${x[i]} vs ${y[i]} (tol ${tol})`);
-  }
-}
 
 const qwen: TransformerBlockOptions = { numHeads: 4, numKvHeads: 2, norm: 'rms', mlp: 'swiglu', bias: false, rope: true, qkNorm: true };
 

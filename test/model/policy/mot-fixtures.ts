@@ -5,6 +5,7 @@ import { Generator, randn, tensor, where, type DType, type Tensor } from '../../
 import type { Module } from '../../../src/nn/index.js';
 import type { MoTLayout } from '../../../src/model/policy/mot-layout.js';
 import type { MoTStreams } from '../../../src/model/policy/mot-layer.js';
+export { assertTensorsClose as assertClose } from '../../helpers/tensor-close.js';
 
 /** Seeded N(0, 1) values. */
 export function gauss(shape: readonly number[], seed: number, dtype: DType = 'float64'): Tensor {
@@ -17,14 +18,6 @@ export function values(t: Tensor): number[] {
 }
 
 /** Asserts equal shapes and `|a − b| ≤ tol·(1 + |b|)` elementwise. */
-export function assertClose(a: Tensor, b: Tensor, tol: number, what: string): void {
-  assert.deepEqual(a.shape, b.shape, `${what}: shapes differ`);
-  const x = values(a);
-  const y = values(b);
-  for (let i = 0; i < x.length; i++) {
-    if (!(Math.abs(x[i]! - y[i]!) <= tol * (1 + Math.abs(y[i]!)))) assert.fail(`${what}: element ${i}: ${x[i]} vs ${y[i]} (tol ${tol})`);
-  }
-}
 
 /** True when every parameter's gradient is null or exactly zero. */
 export function noGradient(params: readonly Tensor[]): boolean {
