@@ -5,7 +5,7 @@
  * @module
  */
 export { SlotwiseAdapters, SlotwiseEncoder, SlotwiseDecoder, slotwiseEncode, slotwiseDecode, contiguousSlots, type SlotSpan, type SlotwiseAdapterOptions } from './esa.js';
-export { MixtureOfFlow, SpecializedExpertLayer, type MixtureOfFlowOptions, type MixtureOfFlowCallOptions, type MixtureOfFlowOutput, type SpecializedExpertLayerOptions, type SpecializedExpertCallOptions, type SpecializedExpertOutput, type RoutingUnit } from './mof.js';
+export { MixtureOfFlow, SpecializedExpertLayer, type MixtureOfFlowOptions, type MixtureOfFlowCallOptions, type MixtureOfFlowOutput, type SpecializedExpertLayerOptions, type MoFRoutingOptions, type SpecializedExpertCallOptions, type SpecializedExpertOutput, type RoutingUnit } from './mof.js';
 export { SPECIAL_TOKEN_NAMES, byteVocabulary, checkSpecialTokens, specialTokenName, type SpecialTokens, type TokenVocabulary } from './special-tokens.js';
 export { HYBRID_GATING, hybridGate, checkSpans, attentionMask, attentionMaskBits, alignedPositionIds, positionIdTensor, type AttentionKind, type SequencePart, type MaskSpan } from './hybrid-mask.js';
 export { buildSequence, buildHybridSequence, sequenceMask, slotPositions, expertOf, type Modality, type Expert, type Segment, type TextSegment, type VisionSegment, type StateSegment, type ActionSegment, type QASample, type HybridSample, type SlotKind, type EmbeddingSlot, type SegmentSpan, type UnifiedSequence, type SegmentAttention, type SequenceOptions } from './sequence.js';

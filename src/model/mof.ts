@@ -38,8 +38,8 @@ import {
  */
 export type RoutingUnit = 'sample' | 'token' | number;
 
-/** Options of {@link SpecializedExpertLayer}: a transformer block's, plus the routing. */
-export interface SpecializedExpertLayerOptions extends TransformerBlockOptions {
+/** The routing of a Mixture-of-Flow layer (§5.1.2): how many experts, how many active, and per what. */
+export interface MoFRoutingOptions {
   /** Number of specialised experts, N. */
   numExperts: number;
   /** Experts active per routing unit, K (default min(2, N)). */
@@ -52,9 +52,12 @@ export interface SpecializedExpertLayerOptions extends TransformerBlockOptions {
   gating?: GatingMode;
   /** With `'softmax-topk'`, renormalise the K weights to sum to 1 (default false). */
   renormalize?: boolean;
-  /** Hidden width of each expert's feed-forward block (default `mlpHidden`, else 4·dim). */
+  /** Hidden width of each expert's feed-forward block (default: the block's MLP hidden width, else 4·dim). */
   expertHidden?: number;
 }
+
+/** Options of {@link SpecializedExpertLayer}: a transformer block's, plus the routing. */
+export interface SpecializedExpertLayerOptions extends TransformerBlockOptions, MoFRoutingOptions {}
 
 /** Per-call options of {@link SpecializedExpertLayer.forward}: the attention's, plus routing inputs. */
 export interface SpecializedExpertCallOptions extends AttentionCallOptions {

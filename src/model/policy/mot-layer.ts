@@ -12,7 +12,6 @@ import {
   applyRotary,
   scaledDotProductAttention,
   type AttentionMaskOptions,
-  type GatingMode,
   type LayerKVCache,
   type Linear,
   type MoERouting,
@@ -21,26 +20,11 @@ import {
   type RotaryTables,
 } from '../../nn/index.js';
 import type { InitOptions } from '../../nn/init.js';
-import { SpecializedExpertLayer, type RoutingUnit } from '../mof.js';
+import { SpecializedExpertLayer, type MoFRoutingOptions } from '../mof.js';
 import type { MoTLayout, routingGroupsByPart } from './mot-layout.js';
 
-/** The routed feed-forward experts of a Mixture-of-Flow action layer (§5.1.2). */
-export interface MoTMixtureOfFlowOptions {
-  /** Number of specialised experts, N. */
-  numExperts: number;
-  /** Experts active per routing unit, K (default min(2, N)). */
-  topK?: number;
-  /** What one routing decision covers (default `'sample'`); per-call `groups` override it. */
-  routingUnit?: RoutingUnit;
-  /** Width C of the embodiment/task context the router sees beside each token (default 0). */
-  contextDim?: number;
-  /** How router logits become weights (default `'topk-softmax'`). */
-  gating?: GatingMode;
-  /** With `'softmax-topk'`, renormalise the K weights (default false). */
-  renormalize?: boolean;
-  /** Hidden width of each expert (default: the action expert's `actionHidden`). */
-  expertHidden?: number;
-}
+/** The routed feed-forward experts of a Mixture-of-Flow action layer (§5.1.2); expert width defaults to `actionHidden`. */
+export type MoTMixtureOfFlowOptions = MoFRoutingOptions;
 
 /** Options of {@link MoTLayer}. */
 export interface MoTLayerOptions extends InitOptions {
