@@ -10,14 +10,14 @@
  * matmul multiplies and adds separately instead of `f32x4.relaxed_madd`.
  * @module
  */
-import type { ArgReduceOp, Backend, BinaryOp, DeviceBuffer, Operand, ReduceOp, SortedBuffers, UnaryOp } from '../backend.js';
-import { binaryKernel, copyKernel, unaryFn, unaryKernel, whereKernel } from '../cpu/elementwise.js';
-import { gatherKernel, scatterAddKernel, sortKernel } from '../cpu/indexing.js';
+import type { BinaryOp, DeviceBuffer, Operand, ReduceOp, UnaryOp } from '../backend.js';
+import { binaryKernel, copyKernel, unaryFn, unaryKernel } from '../cpu/elementwise.js';
 import { matmulKernel } from '../cpu/matmul.js';
-import { argReduceKernel, cumsumKernel, reduceKernel } from '../cpu/reduce.js';
+import { reduceKernel } from '../cpu/reduce.js';
 import { coalesce, outerOffsets, planRows } from '../cpu/strided.js';
+import { TypedArrayBackend } from '../cpu/typed-array-backend.js';
 import type { DType, TypedArray } from '../dtype.js';
-import { contiguousStrides, isContiguous, sizeOf } from '../shape.js';
+import { isContiguous, sizeOf } from '../shape.js';
 import {
   binaryModule,
   reductionModule,
@@ -67,7 +67,7 @@ const isSimdBinary = (op: BinaryOp): op is SimdBinaryOp => (SIMD_BINARY as reado
 const isSimdUnary = (op: UnaryOp): op is SimdUnaryOp => (SIMD_UNARY as readonly string[]).includes(op);
 
 /** The wasm backend (name `'wasm'`). Synchronous reads are always available. */
-export class WasmBackend implements Backend {
+export class WasmBackend extends TypedArrayBackend<WasmBuffer> {
   /** `'wasm'`. */
   readonly name = 'wasm';
   /**
@@ -84,6 +84,7 @@ export class WasmBackend implements Backend {
 
   /** Creates the memory (kernels are compiled on first use); throws where WebAssembly, or a requested shared memory, is missing. */
   constructor(opts: WasmBackendOptions = {}) {
+    super();
     const f = wasmFeatures();
     if (!f.wasm) throw new Error('wasm backend: this runtime has no WebAssembly');
     const shared = opts.shared ?? false;
@@ -127,8 +128,9 @@ export class WasmBackend implements Backend {
     this.#buf(buffer).free();
   }
 
-  unary(op: UnaryOp, x: Operand, outDtype: DType): WasmBuffer {
-    const out = this.#out(outDtype, sizeOf(x.shape));
+  /** `op(x)`: SIMD for contiguous float32 runs of neg/abs/sqrt/relu; the TS kernel otherwise. */
+  override unary(op: UnaryOp, x: Operand, outDtype: DType): WasmBuffer {
+    const out = this.output(outDtype, sizeOf(x.shape));
     if (this.kernels.simd && isSimdUnary(op) && x.buffer.dtype === 'float32' && outDtype === 'float32') {
       const p = planRows(x.shape, [x]);
       if (p.steps[0] === 1 && (p.len >= MIN_SIMD_ROW || p.rows === 1)) {
@@ -138,12 +140,13 @@ export class WasmBackend implements Backend {
         return out;
       }
     }
-    unaryKernel(unaryFn(op, outDtype === 'float64'), this.#arr(x), x, x.shape, out.data);
+    unaryKernel(unaryFn(op, outDtype === 'float64'), this.data(x.buffer), x, x.shape, out.data);
     return out;
   }
 
-  binary(op: BinaryOp, a: Operand, b: Operand, outDtype: DType): WasmBuffer {
-    const out = this.#out(outDtype, sizeOf(a.shape));
+  /** `op(a, b)`: SIMD for float32 arithmetic over contiguous or scalar-broadcast runs; the TS kernel otherwise. */
+  override binary(op: BinaryOp, a: Operand, b: Operand, outDtype: DType): WasmBuffer {
+    const out = this.output(outDtype, sizeOf(a.shape));
     if (this.kernels.simd && isSimdBinary(op) && a.buffer.dtype === 'float32' && b.buffer.dtype === 'float32' && outDtype === 'float32') {
       const p = planRows(a.shape, [a, b]);
       const [sa, sb] = p.steps as [number, number];
@@ -156,43 +159,27 @@ export class WasmBackend implements Backend {
         return out;
       }
     }
-    binaryKernel(op, this.#arr(a), a, this.#arr(b), b, a.shape, out.data);
+    binaryKernel(op, this.data(a.buffer), a, this.data(b.buffer), b, a.shape, out.data);
     return out;
   }
 
-  where(cond: Operand, a: Operand, b: Operand, outDtype: DType): WasmBuffer {
-    const out = this.#out(outDtype, sizeOf(a.shape));
-    whereKernel(this.#arr(cond), cond, this.#arr(a), a, this.#arr(b), b, a.shape, out.data);
-    return out;
-  }
-
-  reduce(op: ReduceOp, x: Operand, axes: readonly number[], outDtype: DType): WasmBuffer {
-    const out = this.#out(outDtype, sizeOf(x.shape.filter((_, i) => !axes.includes(i))));
+  /** Sum or max over a contiguous trailing run in SIMD; other reductions by the TS kernel. */
+  override reduce(op: ReduceOp, x: Operand, axes: readonly number[], outDtype: DType): WasmBuffer {
+    const out = this.output(outDtype, sizeOf(x.shape.filter((_, i) => !axes.includes(i))));
     if (this.kernels.simd && (op === 'sum' || op === 'max') && x.buffer.dtype === 'float32' && outDtype === 'float32') {
       if (this.#reduceRows(op, x, axes, out)) return out;
     }
-    reduceKernel(op, this.#arr(x), x, x.shape, axes, out.data);
+    reduceKernel(op, this.data(x.buffer), x, x.shape, axes, out.data);
     return out;
   }
 
-  argReduce(op: ArgReduceOp, x: Operand, axis: number): WasmBuffer {
-    const out = this.#out('int32', sizeOf(x.shape) / x.shape[axis]!);
-    argReduceKernel(op, this.#arr(x), x, x.shape, axis, out.data as Int32Array);
-    return out;
-  }
-
-  cumsum(x: Operand, axis: number, outDtype: DType): WasmBuffer {
-    const out = this.#out(outDtype, sizeOf(x.shape));
-    cumsumKernel(this.#arr(x), x, x.shape, axis, out.data);
-    return out;
-  }
-
-  matmul(a: Operand, b: Operand, outDtype: DType): WasmBuffer {
+  /** float32: packed panels and the generated register-tiled SIMD micro-kernel; other dtypes by the TS kernel. */
+  override matmul(a: Operand, b: Operand, outDtype: DType): WasmBuffer {
     const nd = a.shape.length;
     const [M, K] = [a.shape[nd - 2]!, a.shape[nd - 1]!];
     const N = b.shape[nd - 1]!;
     const batch = a.shape.slice(0, nd - 2);
-    const out = this.#out(outDtype, sizeOf(batch) * M * N);
+    const out = this.output(outDtype, sizeOf(batch) * M * N);
     const [ab, bb] = [this.#buf(a.buffer), this.#buf(b.buffer)];
     if (this.kernels.simd && ab.dtype === 'float32' && bb.dtype === 'float32' && outDtype === 'float32') {
       const { relaxedSimd: relaxed, matmulTile: tile } = this.kernels;
@@ -205,44 +192,15 @@ export class WasmBackend implements Backend {
     return out;
   }
 
-  gather(x: Operand, axis: number, index: Operand): WasmBuffer {
-    const out = this.#out(x.buffer.dtype, sizeOf(index.shape));
-    gatherKernel(this.#arr(x), x, x.shape, axis, this.#arr(index), index, index.shape, out.data);
-    return out;
-  }
-
-  scatterAdd(base: Operand, axis: number, index: Operand, src: Operand): WasmBuffer {
-    const out = this.#out(base.buffer.dtype, sizeOf(base.shape));
-    const o = out.data;
-    copyKernel(this.#arr(base), base, o, { strides: contiguousStrides(base.shape), offset: 0 }, base.shape, false);
-    scatterAddKernel(o, base.shape, axis, this.#arr(index), index, this.#arr(src), src, index.shape);
-    return out;
-  }
-
-  sort(x: Operand, axis: number, descending: boolean): SortedBuffers {
-    return this.#sorted(x, axis, descending, x.shape[axis]!);
-  }
-
-  topk(x: Operand, k: number, axis: number, largest: boolean): SortedBuffers {
-    return this.#sorted(x, axis, largest, k);
-  }
-
-  copy(src: Operand, dst: Operand): void {
-    const [s, d] = [this.#arr(src), this.#arr(dst)];
+  /** A single memmove for same-dtype contiguous views; the strided TS kernel otherwise. */
+  override copy(src: Operand, dst: Operand): void {
+    const [s, d] = [this.data(src.buffer), this.data(dst.buffer)];
     if (src.buffer.dtype === dst.buffer.dtype && isContiguous(src.shape, src.strides) && isContiguous(dst.shape, dst.strides)) {
       // One memmove (TypedArray.set copies correctly even when the two ranges overlap).
       d.set(s.subarray(src.offset, src.offset + sizeOf(src.shape)), dst.offset);
       return;
     }
     copyKernel(s, src, d, dst, src.shape, dst.buffer.dtype === 'bool');
-  }
-
-  #sorted(x: Operand, axis: number, descending: boolean, k: number): SortedBuffers {
-    const size = sizeOf(x.shape.map((d, i) => (i === axis ? k : d)));
-    const values = this.#out(x.buffer.dtype, size);
-    const indices = this.#out('int32', size);
-    sortKernel(this.#arr(x), x, x.shape, axis, descending, k, values.data, indices.data as Int32Array);
-    return { values, indices };
   }
 
   /**
@@ -286,7 +244,7 @@ export class WasmBackend implements Backend {
   }
 
   /** A fresh output buffer; its contents are garbage until the kernel writes every element. */
-  #out(dtype: DType, size: number): WasmBuffer {
+  protected output(dtype: DType, size: number): WasmBuffer {
     return new WasmBuffer(this.heap, dtype, size);
   }
 
@@ -295,7 +253,7 @@ export class WasmBackend implements Backend {
     return b;
   }
 
-  #arr(o: Operand): TypedArray {
-    return this.#buf(o.buffer).data;
+  protected data(b: DeviceBuffer): TypedArray {
+    return this.#buf(b).data;
   }
 }
