@@ -4,22 +4,14 @@
  * neither is bound by Node's 2 GiB limit on one `readFile`).
  * @module
  */
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
+import { writeFileAtomic } from './atomic-write.js';
 import type { Tensor } from '../tensor/index.js';
 import { decodeTensor, encodeTensorData, planSafetensors, type Deserialized, type SerializeOptions } from '../nn/safetensors.js';
 import { parseHeader, readHeaderLength } from '../nn/safetensors-header.js';
 
-/** Node's largest single read or write. */
+/** Node's largest single read. */
 const IO_CHUNK = 1 << 30;
-
-async function writeAll(fh: FileHandle, bytes: Uint8Array): Promise<void> {
-  for (let at = 0; at < bytes.length; ) {
-    const { bytesWritten } = await fh.write(bytes, at, Math.min(bytes.length - at, IO_CHUNK));
-    at += bytesWritten;
-  }
-}
 
 async function readExactly(fh: FileHandle, position: number, length: number, path: string): Promise<Uint8Array> {
   const out = new Uint8Array(length);
@@ -45,27 +37,10 @@ async function readExactly(fh: FileHandle, position: number, length: number, pat
  */
 export async function saveSafetensors(path: string, tensors: Record<string, Tensor>, opts: SerializeOptions = {}): Promise<void> {
   const plan = planSafetensors(tensors, opts);
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  let fh: FileHandle | undefined = await open(tmp, 'wx');
-  try {
-    await writeAll(fh, plan.header);
-    for (const p of plan.tensors) await writeAll(fh, encodeTensorData(p, await p.tensor.data()));
-    await fh.sync();
-    await fh.close();
-    fh = undefined;
-    await rename(tmp, path);
-  } catch (e) {
-    await fh?.close().catch(() => undefined);
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-  // Make the rename itself durable. Directories cannot be opened for fsync on Windows; skip it there.
-  try {
-    const dir = await open(dirname(path), 'r');
-    await dir.sync().finally(() => dir.close());
-  } catch {
-    /* best effort */
-  }
+  await writeFileAtomic(path, (async function* () {
+    yield plan.header;
+    for (const p of plan.tensors) yield encodeTensorData(p, await p.tensor.data());
+  })());
 }
 
 /**

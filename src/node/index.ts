@@ -5,6 +5,7 @@
  * runtime with Node's `fs` module), which is why it is separate from `being-ts/nn`.
  * @module
  */
+export { writeFileAtomic, type AtomicWriteData } from './atomic-write.js';
 export { saveSafetensors, loadSafetensors } from './checkpoint.js';
 export { savePolicyCheckpoint, loadPolicyCheckpoint } from './policy-checkpoint.js';
 export { PolicyServer, type PolicyServerOptions, type PolicyServerCloseOptions } from './policy-server.js';
