@@ -13,3 +13,4 @@ export * from './embodiments/index.js';
 export * from './server/index.js';
 export * as feetech from './drivers/feetech/index.js';
 export * from './runtime/index.js';
+export * from './sim/index.js';

@@ -1,7 +1,9 @@
 /**
  * The real policy behind the runtime: adapts `BeingPolicy` + `sampleActions` (model layer) to the
  * runtime's {@link PolicyLike} — raw action rows in the driver's layout, the committed prefix locked
- * (Eq. 23), and the largest delay the checkpoint was trained with (Eq. 17: d < d_max).
+ * (Eq. 23), and the largest delay the checkpoint was trained with (Eq. 17: d < d_max). Its rows are Φ_e⁻¹
+ * of the unified rows the policy predicts, in the policy's own form: for a checkpoint trained on delta
+ * end-effector actions (§5.1.1), wrap it in `DeltaActionPolicy` to get absolute targets for the driver.
  * @module
  */
 import { sampleActions, type BeingPolicy, type Embodiment, type Observation } from '../../model/index.js';

@@ -56,3 +56,4 @@ export {
 } from './inference-loop.js';
 export { RealtimeRuntime, type RealtimeRuntimeOptions, type RuntimeMetrics, type RuntimeEvent } from './runtime.js';
 export { BeingPolicyRunner, type BeingPolicyRunnerOptions, type RunnerObservation } from './being-policy.js';
+export { DeltaActionPolicy, type StatefulObservation } from './delta-action-policy.js';
