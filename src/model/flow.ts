@@ -24,6 +24,7 @@ import {
   defaultGenerator,
   formatShape,
   full,
+  hostValues,
   tensor,
   where,
   type Generator,
@@ -206,7 +207,8 @@ function weightFor(fn: string, weight: Tensor, shape: readonly number[], dtype: 
   if (b.length !== lead.length || b.some((d, i) => d !== lead[i])) {
     throw new RangeError(`${fn}: weight ${formatShape(weight.shape)} does not broadcast to the token axes ${formatShape(lead)}`);
   }
-  const w = weight.detach().dataSync();
+  // Values are checked where they can be read without waiting (see hostValues).
+  const w = hostValues(weight.detach()) ?? [];
   for (let i = 0; i < w.length; i++) {
     if (!(w[i]! >= 0 && Number.isFinite(w[i]!))) throw new RangeError(`${fn}: weights must be finite and ≥ 0, got ${w[i]} at ${i}`);
   }

@@ -13,6 +13,7 @@ export { collateSequences, type CollateOptions, type SequenceBatch } from './seq
 export { SlotLayout, UNIFIED_LAYOUT, Embodiment, type SlotSpec, type Slot, type SlotPosition, type SlotQuantity, type SlotLayoutOptions, type RawComponent, type EmbodimentSpec, type PlacedComponent } from './action-space.js';
 export { SO101_ARM, SINGLE_ARM_EEF, BIMANUAL_ARMS, FR3_INSPIRE, UPPER_BODY_HUMANOID, MANO_HANDS, EXAMPLE_EMBODIMENTS } from './example-embodiments.js';
 export { axisAngleToQuat, quatToAxisAngle, quatToMatrix, matrixToQuat, axisAngleToMatrix, matrixToAxisAngle, quatMultiply, quatConjugate, composeAxisAngle, axisAngleDelta, type Vec3, type Quat, type Mat3 } from './rotations.js';
+export { toDeltaActions, fromDeltaActions, deltaActionSlots, type DeltaActionSlots } from './delta-actions.js';
 export { OutlierFilter, type OutlierFitOptions, type QuantileFitOptions, type MadFitOptions, type OutlierBounds } from './outlier-filter.js';
 export { gammaVariate, betaVariate, sampleGamma, sampleBeta } from './beta.js';
 export { DEFAULT_TIME_SAMPLING, sampleTime, interpolate, velocityTarget, flowMatchingLoss, eulerSample, type TimeSampling, type UniformTimeSampling, type BetaTimeSampling, type SampleTimeOptions, type FlowMatchingLossOptions, type VelocityField, type EulerHook, type EulerOptions } from './flow.js';
@@ -32,7 +33,7 @@ export { patchify, unpatchify, mergeTokens, type ImageGeometry } from './policy/
 export { VisionTransformer, VisionProjector, VisionEncoder, IMAGENET_MEAN, IMAGENET_STD, type VisionModuleOptions } from './policy/vision.js';
 export { StateEncoder, type StateEncoderOptions } from './policy/state-encoder.js';
 export { ActionEncoder, ActionDecoder, sinusoidalTimeEmbedding, type ActionEncoderOptions, type ActionDecoderOptions, type TimeEmbeddingOptions } from './policy/action-encoder.js';
-export { MoTLayout, routingGroupsByPart } from './policy/mot-layout.js';
+export { MoTLayout, routingGroupsByPart, type HostArray } from './policy/mot-layout.js';
 export { MoTLayer, type MoTLayerOptions, type MoTLayerCallOptions, type MoTLayerOutput, type MoTStreams, type MoTMixtureOfFlowOptions, type MoTExpertBlock } from './policy/mot-layer.js';
 export { MoTBackbone, countBackboneParameters, type MoTBackboneOptions, type MoTBackboneCallOptions, type MoTBackboneOutput, type MoTBackboneMixtureOfFlowOptions, type BackboneParameterCount } from './policy/backbone.js';
 export { BeingPolicy, type BeingPolicyOptions, type PolicyInputs, type PolicyRunOptions, type PolicyOutput, type SuffixFeatures } from './policy/policy.js';
@@ -40,7 +41,7 @@ export { collatePolicyBatch, observationBatch, SLOT_KIND, type BatchSpec, type C
 export type { ControlTiming, UnifiedVector, UnifiedChunk, Observation, ActionTaskSample, TextTaskSample, PolicySample, PolicyTask } from './policy/samples.js';
 export { SlotwiseStateEncoder, SlotwiseActionEncoder, unifiedSlotSpans, perEmbodiment, type SlotwiseIOOptions } from './policy/esa-io.js';
 export { policyLoss, type PolicyLossOptions, type PolicyLoss, type PolicyLossTerms, type PolicyLossCounts, type MaskedMotionInputs, type FlowMatchingDetails } from './policy/objective.js';
-export { sampleActions, type SampleActionsOptions, type SampledActions } from './policy/sample.js';
+export { sampleActions, sampleActionsAsync, type SampleActionsOptions, type SampledActions } from './policy/sample.js';
 export { FREEZE_PRESETS, freezePolicy, partOf, type FreezablePart, type FreezePreset } from './policy/freeze.js';
 export { PolicyTrainer, type PolicyTrainerOptions, type TrainStepResult, type TrainStepTerms, type PolicyTrainerState, type FitOptions } from './policy/trainer.js';
 export { ProgressDisplay, formatDuration, type ProgressOptions } from './policy/progress.js';

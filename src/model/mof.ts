@@ -130,7 +130,8 @@ function checkCount(what: string, n: number, min: number): void {
  * where c is the embodiment/task context ("For a given input state and instruction, the router
  * dynamically activates a sparse subset (e.g., Top-K) of experts") and the w_k sum to 1 (with the default
  * gating, a softmax over the K chosen logits). Experts see only the token; the router sees token and context. Unchosen experts
- * do not run: their parameters are not in the graph, so their `.grad` stays null.
+ * do not run: their parameters are not in the graph, so their `.grad` stays null (on backends that read
+ * synchronously; on webgpu every expert runs, weighted 0 where not chosen: see `MoEDispatch`).
  *
  * @example
  * const layer = new SpecializedExpertLayer(64, { numHeads: 4, numExperts: 8, topK: 2, contextDim: 16 });

@@ -28,7 +28,7 @@
  * averaged over ±b the excess of output gating is `σ²λ²‖b‖²`. It is not smaller unconditionally.
  * @module
  */
-import { formatShape, type DType, type Generator, type Tensor } from '../tensor/index.js';
+import { formatShape, hostValues, type DType, type Generator, type Tensor } from '../tensor/index.js';
 import { LayerNorm, Linear, Module } from '../nn/index.js';
 import { DEFAULT_NUM_DIRECTIONS, slicedWassersteinDiscrepancy } from './sliced-wasserstein.js';
 
@@ -177,10 +177,15 @@ export class ManifoldPreservingGate extends Module {
     });
   }
 
-  /** Eq. 15: `g = stopgrad(exp(−D/τ)) ∈ (0, 1]` for a discrepancy D ≥ 0 (it underflows to 0 beyond D ≈ 745τ in float64, 104τ in float32). */
+  /**
+   * Eq. 15: `g = stopgrad(exp(−D/τ)) ∈ (0, 1]` for a discrepancy D ≥ 0 (it underflows to 0 beyond D ≈ 745τ
+   * in float64, 104τ in float32). D ≥ 0 is checked where D can be read without waiting (see `hostValues`).
+   */
   gate(discrepancy: Tensor): Tensor {
-    if (discrepancy.size > 0) {
-      const lo = discrepancy.min().item();
+    const d = hostValues(discrepancy);
+    if (d !== null && d.length > 0) {
+      let lo = Infinity;
+      for (const x of d) if (x < lo || Number.isNaN(x)) lo = x;
       if (!(lo >= 0)) throw new RangeError(`ManifoldPreservingGate.gate: D must be ≥ 0, got ${lo}`);
     }
     // The stop-gradient keeps the model from manipulating g instead of improving its features.
@@ -194,7 +199,8 @@ export class ManifoldPreservingGate extends Module {
    */
   enhance(h: Tensor, g: Tensor | number): Tensor {
     this.#checkH('enhance', h);
-    const values = typeof g === 'number' ? [g] : g.dataSync();
+    // g ∈ [0, 1] is checked where g can be read without waiting (see `hostValues`).
+    const values = typeof g === 'number' ? [g] : (hostValues(g) ?? []);
     for (const v of values) if (!(v >= 0 && v <= 1)) throw new RangeError(`ManifoldPreservingGate.enhance: g must lie in [0, 1], got ${v}`);
     // g per sample, as [..., 1, 1] against H's [..., N, dim].
     const gs = typeof g === 'number' ? g : g.detach().reshape([...g.shape, 1, 1]);

@@ -22,7 +22,7 @@
  * `Σ_i (θᵀx_i − θᵀy)²`).
  * @module
  */
-import { broadcastShapes, defaultGenerator, formatShape, tensor, where, type DType, type Generator, type Tensor } from '../tensor/index.js';
+import { broadcastShapes, defaultGenerator, formatShape, hostValues, tensor, where, type DType, type Generator, type Tensor } from '../tensor/index.js';
 
 /** The default number of random directions M (DESIGN.md: MPG uses 32). */
 export const DEFAULT_NUM_DIRECTIONS = 32;
@@ -126,8 +126,9 @@ function checkDirections(op: string, dirs: Tensor, dim: number, numDirections: n
   if (numDirections !== undefined && numDirections !== dirs.shape[0]) {
     throw new RangeError(`${op}: numDirections ${numDirections} disagrees with directions ${formatShape(dirs.shape)}`);
   }
-  const v = dirs.dataSync();
-  for (let r = 0; r < dirs.shape[0]!; r++) {
+  // Unit norms are checked where the directions can be read without waiting (see hostValues).
+  const v = hostValues(dirs);
+  for (let r = 0; v !== null && r < dirs.shape[0]!; r++) {
     let sq = 0;
     for (let k = 0; k < dim; k++) sq += v[r * dim + k]! * v[r * dim + k]!;
     // The paper's θ_m are unit vectors; a [d, M] matrix passed by mistake (POT's layout) is caught here.

@@ -31,6 +31,7 @@ export {
   type Expert,
   type GatingMode,
   type Gating,
+  type MoEDispatch,
   type MixtureOfExpertsOptions,
   type MoEForwardOptions,
   type MoEOutput,

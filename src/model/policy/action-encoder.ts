@@ -46,10 +46,10 @@ export function sinusoidalTimeEmbedding(t: Tensor | number, dim: number, opts: T
   }
   const dtype = opts.dtype ?? time.dtype;
   const half = dim / 2;
-  // Angular frequencies 2π/P_j, computed in float64 on the host, then cast.
+  // Angular frequencies 2π/P_j, computed in float64 on the host and rounded to dtype on upload.
   const host = new Float64Array(half);
   for (let j = 0; j < half; j++) host[j] = (2 * Math.PI) / (minPeriod * (maxPeriod / minPeriod) ** (half === 1 ? 0 : j / (half - 1)));
-  const freqs = tensor(host, { dtype: 'float64' }).cast(dtype);
+  const freqs = tensor(host, { dtype });
   const angles = time.cast(dtype).unsqueeze(-1).mul(freqs);
   return concat([angles.sin(), angles.cos()], -1);
 }

@@ -13,7 +13,7 @@
  * `<action_begin>`: that token sits inside the action chunk's bidirectional span and sees the noisy actions.
  * @module
  */
-import { Tensor, concat, formatShape, stack, tensor, type DType } from '../../tensor/index.js';
+import { Tensor, concat, formatShape, hostValues, stack, tensor, zeros, type DType } from '../../tensor/index.js';
 import type { Embodiment, SlotLayout } from '../action-space.js';
 import type { ActionTaskSample, ControlTiming, Observation, PolicySample, PolicyTask, UnifiedChunk, UnifiedVector } from './samples.js';
 import { buildHybridSequence, buildSequence, type Segment, type UnifiedSequence } from '../sequence.js';
@@ -118,7 +118,7 @@ export interface PolicyBatch {
 const ROUTING_PARTS = 6; // prefix, suffix, answer, fm, mask, padding
 
 function vectorOf(x: UnifiedVector, D: number, dtype: DType, what: string): Tensor {
-  const t = x instanceof Tensor ? x : tensor(Float64Array.from(x as ArrayLike<number>), { dtype: 'float64' });
+  const t = x instanceof Tensor ? x : tensor(Float64Array.from(x as ArrayLike<number>), { dtype });
   if (t.size !== D || (t.ndim !== 1 && !(t.ndim === 2 && t.shape[0] === 1))) throw new RangeError(`collatePolicyBatch: ${what} must be a unified vector [${D}], got ${formatShape(t.shape)}`);
   return t.reshape([D]).cast(dtype);
 }
@@ -129,11 +129,11 @@ function chunkOf(x: UnifiedChunk, D: number, dtype: DType, what: string, rows?: 
   else if (Array.isArray(x) && x.length > 0 && typeof x[0] === 'object') {
     const r = x as readonly ArrayLike<number>[];
     if (r.some((row) => row.length !== D)) throw new RangeError(`collatePolicyBatch: ${what} rows must each hold D = ${D} numbers`);
-    t = tensor(Float64Array.from(r.flatMap((row) => Array.from(row))), { shape: [r.length, D], dtype: 'float64' });
+    t = tensor(Float64Array.from(r.flatMap((row) => Array.from(row))), { shape: [r.length, D], dtype });
   } else {
     const flat = x as ArrayLike<number>;
     if (flat.length === 0 || flat.length % D !== 0) throw new RangeError(`collatePolicyBatch: ${what} holds ${flat.length} numbers, not whole rows of D = ${D}`);
-    t = tensor(Float64Array.from(flat), { shape: [flat.length / D, D], dtype: 'float64' });
+    t = tensor(Float64Array.from(flat), { shape: [flat.length / D, D], dtype });
   }
   if (t.ndim !== 2 || t.shape[1] !== D || t.shape[0]! < 1 || (rows !== undefined && t.shape[0] !== rows)) {
     throw new RangeError(`collatePolicyBatch: ${what} must be [${rows ?? 'L'}, ${D}], got ${formatShape(t.shape)}`);
@@ -228,20 +228,23 @@ function collate(spec: BatchSpec, items: readonly Item[], opts: CollatePolicyOpt
     states.push(state);
     stateOwner.push(b);
     query.push({ modality: 'state' });
-    targets.push(s.task === 'observation' ? tensor(new Float64Array(T * D), { shape: [T, D], dtype: 'float64' }).cast(spec.dtype) : chunkOf(s.actions, D, spec.dtype, `${at}: actions`, T));
+    targets.push(s.task === 'observation' ? zeros([T, D], { dtype: spec.dtype }) : chunkOf(s.actions, D, spec.dtype, `${at}: actions`, T));
     targetOwner.push(b);
     targetTiming.push(s.task !== 'observation' && s.timing !== undefined ? s.timing : null);
     if (s.task === 'hybrid' && masked) {
       let ids: Tensor;
+      // Codes given as numbers are checked on the host; as a tensor, only where reading it costs no wait (see hostValues).
+      let codes: ArrayLike<number> | null = null;
       if (s.motionTokens !== undefined) {
         const m = s.motionTokens;
-        ids = m instanceof Tensor ? m.cast('int32').reshape([-1]) : tensor(Int32Array.from(m as ArrayLike<number>), { dtype: 'int32' });
+        if (!(m instanceof Tensor)) codes = Int32Array.from(m as ArrayLike<number>);
+        ids = m instanceof Tensor ? m.cast('int32').reshape([-1]) : tensor(codes!, { dtype: 'int32' });
       } else if (opts.motionTokenizer !== undefined) {
         ids = opts.motionTokenizer.tokenize(targets[targets.length - 1]!.unsqueeze(0).cast(opts.motionTokenizer.quantizer.codebook.dtype)).reshape([-1]);
       } else throw new RangeError(`collatePolicyBatch: ${at}: a hybrid sample needs motionTokens or a motionTokenizer`);
-      const v = ids.dataSync();
-      if (ids.size !== Tz || Array.from(v).some((x) => !Number.isInteger(x) || x < 0 || x >= config.maskedMotion.numCodes)) {
-        throw new RangeError(`collatePolicyBatch: ${at}: motionTokens must be T_z = ${Tz} codes in [0, ${config.maskedMotion.numCodes}), got ${formatShape(ids.shape)} [${Array.from(v).join(', ')}]`);
+      const v = codes ?? hostValues(ids);
+      if (ids.size !== Tz || (v !== null && Array.from(v).some((x) => !Number.isInteger(x) || x < 0 || x >= config.maskedMotion.numCodes))) {
+        throw new RangeError(`collatePolicyBatch: ${at}: motionTokens must be T_z = ${Tz} codes in [0, ${config.maskedMotion.numCodes}), got ${formatShape(ids.shape)} [${Array.from(v ?? []).join(', ')}]`);
       }
       motion.push(ids);
       motionOwner.push(b);

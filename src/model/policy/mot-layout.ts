@@ -6,16 +6,32 @@
  * which the shared attention, the masks of Eq. 9 and the positions of Eq. 10 are stated.
  * @module
  */
-import { concat, formatShape, gather, tensor, type Tensor } from '../../tensor/index.js';
+import { Tensor, concat, formatShape, gather, tensor } from '../../tensor/index.js';
 import type { SequencePart } from '../hybrid-mask.js';
 import type { Expert } from '../sequence.js';
 import type { SequenceBatch } from '../sequence-batch.js';
 
-function rowsOf(what: string, t: Tensor, dtype: 'bool' | 'int32'): { rows: number; length: number; data: ArrayLike<number | boolean> } {
-  if (t.dtype !== dtype || (t.ndim !== 1 && t.ndim !== 2)) {
-    throw new RangeError(`MoTLayout: ${what} must be ${dtype} [T] or [B, T], got ${t.dtype} ${formatShape(t.shape)}`);
+/**
+ * Host values of a mask or an index, `[T]` or `[rows, T]` in row-major order. A layout decides the streams'
+ * shapes, so it is built on the host: from these, nothing is read back from the device (a tensor given
+ * instead is read with `dataSync`, which asynchronous backends such as webgpu cannot do).
+ */
+export interface HostArray {
+  /** The values (booleans or 0/1 for masks, integers for indices). */
+  readonly data: ArrayLike<number | boolean>;
+  /** `[T]` or `[rows, T]`. */
+  readonly shape: readonly number[];
+}
+
+function rowsOf(what: string, t: Tensor | HostArray, dtype: 'bool' | 'int32'): { rows: number; length: number; data: ArrayLike<number | boolean> } {
+  const host = !(t instanceof Tensor);
+  if ((!host && t.dtype !== dtype) || (t.shape.length !== 1 && t.shape.length !== 2)) {
+    throw new RangeError(`MoTLayout: ${what} must be ${dtype} [T] or [B, T], got ${host ? 'host values' : t.dtype} ${formatShape(t.shape)}`);
   }
-  return { rows: t.ndim === 1 ? 1 : t.shape[0]!, length: t.shape[t.ndim - 1]!, data: t.dataSync() };
+  const [rows, length] = t.shape.length === 1 ? [1, t.shape[0]!] : [t.shape[0]!, t.shape[1]!];
+  const data = host ? t.data : t.dataSync();
+  if (data.length !== rows * length) throw new RangeError(`MoTLayout: ${what} holds ${data.length} values for shape ${formatShape(t.shape)}`);
+  return { rows, length, data };
 }
 
 /**
@@ -46,15 +62,17 @@ export class MoTLayout {
   readonly order: Tensor;
   /** True when every row is `[U…; A…]` already, so merging is a concatenation and selecting a slice. */
   readonly contiguous: boolean;
+  readonly #positions: { understanding: Int32Array; action: Int32Array };
 
   /**
    * A layout from the understanding and action positions of each row (int32 `[rows, Tu]` and
-   * `[rows, Ta]`, each row increasing): together they must cover `0…length−1` exactly once per row.
+   * `[rows, Ta]`, or `[Tu]` and `[Ta]` for one row, each row increasing): together they must cover
+   * `0…length−1` exactly once per row. Tensors are read back (see {@link HostArray}).
    */
-  constructor(understandingIndex: Tensor, actionIndex: Tensor, length: number) {
+  constructor(understandingIndex: Tensor | HostArray, actionIndex: Tensor | HostArray, length: number) {
     if (!Number.isInteger(length) || length < 1) throw new RangeError(`MoTLayout: length must be a positive integer, got ${length}`);
-    const u = rowsOf('understandingIndex', understandingIndex.ndim === 1 ? understandingIndex.unsqueeze(0) : understandingIndex, 'int32');
-    const a = rowsOf('actionIndex', actionIndex.ndim === 1 ? actionIndex.unsqueeze(0) : actionIndex, 'int32');
+    const u = rowsOf('understandingIndex', understandingIndex, 'int32');
+    const a = rowsOf('actionIndex', actionIndex, 'int32');
     if (u.rows !== a.rows || u.length + a.length !== length) {
       const got = `${formatShape(understandingIndex.shape)} and ${formatShape(actionIndex.shape)}`;
       throw new RangeError(`MoTLayout: understanding and action indices ${got} must have equal rows and Tu + Ta = T = ${length}`);
@@ -81,10 +99,19 @@ export class MoTLayout {
     }
     this.length = length;
     this.rows = rows;
-    this.understandingIndex = understandingIndex.ndim === 1 ? understandingIndex.unsqueeze(0) : understandingIndex;
-    this.actionIndex = actionIndex.ndim === 1 ? actionIndex.unsqueeze(0) : actionIndex;
+    this.#positions = { understanding: Int32Array.from(u.data, Number), action: Int32Array.from(a.data, Number) };
+    const asTensor = (given: Tensor | HostArray, host: Int32Array, n: number): Tensor =>
+      given instanceof Tensor ? given.reshape([rows, n]) : tensor(host, { shape: [rows, n], dtype: 'int32' });
+    this.understandingIndex = asTensor(understandingIndex, this.#positions.understanding, tu);
+    this.actionIndex = asTensor(actionIndex, this.#positions.action, ta);
     this.order = tensor(order, { shape: [rows, length], dtype: 'int32' });
     this.contiguous = contiguous;
+  }
+
+  /** The sequence positions of `expert`'s tokens on the host, `[rows, T_e]` in row-major order (a copy). */
+  positions(expert: Expert): Int32Array {
+    if (expert !== 'understanding' && expert !== 'action') throw new RangeError(`MoTLayout.positions: unknown expert '${String(expert)}'`);
+    return this.#positions[expert].slice();
   }
 
   /**
@@ -92,9 +119,10 @@ export class MoTLayout {
    * `SequenceBatch.actionExpertMask`). Without `paddingMask` every row must own the same number of
    * action positions. With it (bool, true at real positions), padding positions fill each row's shorter
    * stream: `Ta` is the most action positions of any row and `Tu = T − Ta`; this throws when some row
-   * has more than `Tu` understanding positions (collate to a longer length then).
+   * has more than `Tu` understanding positions (collate to a longer length then). Masks given as tensors
+   * are read back; {@link HostArray}s are not.
    */
-  static fromExpertMask(actionMask: Tensor, paddingMask?: Tensor): MoTLayout {
+  static fromExpertMask(actionMask: Tensor | HostArray, paddingMask?: Tensor | HostArray): MoTLayout {
     const m = rowsOf('actionMask', actionMask, 'bool');
     const pad = paddingMask === undefined ? null : rowsOf('paddingMask', paddingMask, 'bool');
     if (pad !== null && (pad.rows !== m.rows || pad.length !== m.length)) {
@@ -137,7 +165,7 @@ export class MoTLayout {
         else aIdx[b * ta + ka++] = p;
       }
     }
-    return new MoTLayout(tensor(uIdx, { shape: [rows, tu], dtype: 'int32' }), tensor(aIdx, { shape: [rows, ta], dtype: 'int32' }), T);
+    return new MoTLayout({ data: uIdx, shape: [rows, tu] }, { data: aIdx, shape: [rows, ta] }, T);
   }
 
   /** The layout of a collated batch: its action-expert mask, with padding filling the streams. */

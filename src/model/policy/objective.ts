@@ -115,7 +115,7 @@ function perSampleMean(values: Tensor, owners: Int32Array): { means: Tensor; sam
   for (const b of owners) count.set(b, (count.get(b) ?? 0) + 1);
   const A = new Float64Array(samples.length * owners.length);
   owners.forEach((b, n) => (A[samples.indexOf(b) * owners.length + n] = 1 / count.get(b)!));
-  const avg = tensor(A, { shape: [samples.length, owners.length], dtype: 'float64' }).cast(values.dtype);
+  const avg = tensor(A, { shape: [samples.length, owners.length], dtype: values.dtype });
   return { means: avg.matmul(values.reshape([owners.length, 1])).reshape([samples.length]), samples };
 }
 
@@ -196,7 +196,7 @@ export function policyLoss(policy: BeingPolicy, batch: PolicyBatch, opts: Policy
     const perToken = perElement.sum(-1);
     const T = cfg.flow.chunkLength;
     const count = owners.map((b, j) => (T - fm!.delays[j]!) * batch.embodiments[b]!.activeIndices.length);
-    const perChunk = perToken.sum(-1).div(tensor(Float64Array.from(count), { dtype: 'float64' }).cast(dtype));
+    const perChunk = perToken.sum(-1).div(tensor(Float64Array.from(count), { dtype }));
     flowTerm = perChunk.mean();
     parts.push(perChunk.sum().mul(w.action * w.flowMatching));
     flow = { ...fm, velocity, perToken };

@@ -38,7 +38,7 @@ import { MoTLayout } from './mot-layout.js';
 import { StateEncoder } from './state-encoder.js';
 import { ByteTokenizer } from './tokenizer.js';
 import { VisionEncoder } from './vision.js';
-import { sampleActions, type SampleActionsOptions, type SampledActions } from './sample.js';
+import { sampleActions, sampleActionsAsync, type SampleActionsOptions, type SampledActions } from './sample.js';
 
 /** Options of {@link BeingPolicy}. */
 export interface BeingPolicyOptions {
@@ -259,7 +259,7 @@ export class BeingPolicy extends Module implements BatchSpec {
     if (start !== cached) throw new RangeError(`BeingPolicy.forward: start ${start} must equal the cached length ${cached}`);
     const len = end - start;
     const seq = batch.sequences;
-    const layout = MoTLayout.fromExpertMask(seq.actionExpertMask.narrow(1, start, len), seq.paddingMask.narrow(1, start, len));
+    const layout = this.#layout(batch, start, end);
     const present = new Set<number>();
     for (let b = 0; b < B; b++) for (let p = start; p < end; p++) present.add(batch.slotKind[b * L + p]!);
     const { understanding: u, action: a } = this.config;
@@ -331,10 +331,10 @@ export class BeingPolicy extends Module implements BatchSpec {
       return -1;
     };
     const rowOf = new Int32Array(B * L).fill(-1);
-    const pack = (index: Tensor, zero: number, table: Tensor[], width: number): Tensor | undefined => {
-      const n = index.shape[1]!;
+    const pack = (expert: 'understanding' | 'action', zero: number, table: Tensor[], width: number): Tensor | undefined => {
+      const n = layout.lengthOf(expert);
       if (n === 0) return undefined;
-      const host = index.dataSync();
+      const host = layout.positions(expert);
       const idx = new Int32Array(B * n);
       for (let b = 0; b < B; b++) {
         for (let k = 0; k < n; k++) {
@@ -346,7 +346,7 @@ export class BeingPolicy extends Module implements BatchSpec {
       }
       return concat(table, 0).indexSelect(0, tensor(idx, { dtype: 'int32' })).reshape([B, n, width]);
     };
-    const streams = { understanding: pack(layout.understandingIndex, uZero, uParts, u.hidden), action: pack(layout.actionIndex, aZero, aParts, a.hidden) };
+    const streams = { understanding: pack('understanding', uZero, uParts, u.hidden), action: pack('action', aZero, aParts, a.hidden) };
     const out = this.backbone.forward(streams, {
       layout,
       mask: seq.attentionMask.narrow(2, start, len).narrow(3, 0, end),
@@ -383,6 +383,11 @@ export class BeingPolicy extends Module implements BatchSpec {
     return sampleActions(this, observation, opts);
   }
 
+  /** Samples an action chunk on any backend, webgpu included (see `sampleActionsAsync`). */
+  sampleActionsAsync(observation: Observation, opts: SampleActionsOptions = {}): Promise<SampledActions> {
+    return sampleActionsAsync(this, observation, opts);
+  }
+
   /** The rows of `stream` (flattened over the batch) at sequence positions `positions`. */
   #rows(out: PolicyOutput, stream: Tensor, positions: Int32Array, what: string): Tensor {
     const idx = Int32Array.from(positions, (i) => out.rowOf[i]!);
@@ -399,11 +404,29 @@ export class BeingPolicy extends Module implements BatchSpec {
     return { xt: xt.cast(this.dtype), t };
   }
 
+  /**
+   * The layout of positions `[start, end)`, from the host copies of the sequences' expert ownership and
+   * padding (those of `batch.sequences.actionExpertMask` and `paddingMask`): nothing is read back.
+   */
+  #layout(batch: PolicyBatch, start: number, end: number): MoTLayout {
+    const B = batch.size;
+    const len = end - start;
+    const act = new Uint8Array(B * len);
+    const real = new Uint8Array(B * len);
+    batch.sequences.sequences.forEach((s, b) => {
+      for (let p = start; p < Math.min(end, s.length); p++) {
+        real[b * len + p - start] = 1;
+        act[b * len + p - start] = s.expert[p] === 'action' ? 1 : 0;
+      }
+    });
+    return MoTLayout.fromExpertMask({ data: act, shape: [B, len] }, { data: real, shape: [B, len] });
+  }
+
   /** `[B, D]` 0/1 active masks of the samples' embodiments (zeros without one): the MoF routing context's input. */
   #activeMasks(batch: PolicyBatch): Tensor {
     const D = this.config.unifiedDim;
     const host = new Float64Array(batch.size * D);
     batch.embodiments.forEach((e, b) => e?.activeMask.forEach((on, i) => (host[b * D + i] = on ? 1 : 0)));
-    return noGrad(() => tensor(host, { shape: [batch.size, D], dtype: 'float64' }).cast(this.dtype));
+    return noGrad(() => tensor(host, { shape: [batch.size, D], dtype: this.dtype }));
   }
 }

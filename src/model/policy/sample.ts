@@ -13,9 +13,15 @@
  *   then anchors MPG on `Z̄^(n−1) = MeanPool(Enc(a^(n−1)_pred, σ = 0))` (the previous prediction encoded
  *   noise-free, t = 1) and denoises again with MPG inside every Euler step. Every round starts from the
  *   same noise a^(0), so the rounds differ only through the gate.
+ *
+ * Backends: the whole chunk is recorded without reading anything back, inside `scope` (the KV cache and
+ * every temporary are freed when it ends, on backends with explicit memory; the returned tensors are the
+ * caller's to dispose). Only MPG's gates come back as numbers, from one read at the end: {@link
+ * sampleActions} reads synchronously (cpu, wasm), {@link sampleActionsAsync} awaits (every backend,
+ * webgpu included).
  * @module
  */
-import { Generator, Tensor, concat, formatShape, noGrad, randn, tensor, where, zeros } from '../../tensor/index.js';
+import { Generator, Tensor, concat, formatShape, noGrad, randn, scope, tensor, where, zeros, type TypedArray } from '../../tensor/index.js';
 import { KVCache } from '../../nn/index.js';
 import { eulerSample, type EulerOptions } from '../flow.js';
 import { lockPrefix } from '../uac.js';
@@ -59,6 +65,14 @@ export interface SampledActions {
   gates: number[][];
 }
 
+/** A chunk recorded but not yet read: its tensors, and MPG's gates as one vector, or null. */
+interface PendingChunk {
+  out: Omit<SampledActions, 'gates'>;
+  gates: Tensor | null;
+  /** How many of the gates each refinement round holds. */
+  perRound: number[];
+}
+
 /** The committed chunk `[T, D]` (zeros past d) from the buffer, in unified or raw units. */
 function committedChunk(policy: BeingPolicy, obs: Observation, buffer: UnifiedChunk, d: number): Tensor {
   const { unifiedDim: D, flow } = policy.config;
@@ -68,17 +82,17 @@ function committedChunk(policy: BeingPolicy, obs: Observation, buffer: UnifiedCh
   if (buffer instanceof Tensor) t = buffer;
   else if (Array.isArray(buffer) && buffer.length > 0 && typeof buffer[0] === 'object') {
     const rows = buffer as readonly ArrayLike<number>[];
-    t = tensor(Float64Array.from(rows.flatMap((r) => Array.from(r))), { shape: [rows.length, rows[0]!.length], dtype: 'float64' });
+    t = tensor(Float64Array.from(rows.flatMap((r) => Array.from(r))), { shape: [rows.length, rows[0]!.length], dtype: policy.dtype });
   } else {
     // Flat numbers are unified rows, as everywhere a `UnifiedChunk` is taken.
     const flat = buffer as ArrayLike<number>;
     if (flat.length % D !== 0) throw new RangeError(`sampleActions: a flat committedPrefix holds ${flat.length} numbers, not whole unified rows of ${D}`);
-    t = tensor(Float64Array.from(flat), { shape: [flat.length / D, D], dtype: 'float64' });
+    t = tensor(Float64Array.from(flat), { shape: [flat.length / D, D], dtype: policy.dtype });
   }
   if (t.ndim !== 2 || (t.shape[1] !== D && t.shape[1] !== e.rawDim) || t.shape[0]! < d) {
     throw new RangeError(`sampleActions: committedPrefix must be [≥ ${d}, ${D}] (unified) or [≥ ${d}, ${e.rawDim}] (raw ${e.name}), got ${formatShape(t.shape)}`);
   }
-  let unified = (t.shape[1] === D ? t : e.toUnified(t.cast('float64'))).narrow(0, 0, d).cast(policy.dtype);
+  let unified = (t.shape[1] === D ? t : e.toUnified(t.cast(policy.dtype))).narrow(0, 0, d).cast(policy.dtype);
   if (d < T) unified = concat([unified, zeros([T - d, D], { dtype: policy.dtype })], 0);
   return unified;
 }
@@ -86,13 +100,49 @@ function committedChunk(policy: BeingPolicy, obs: Observation, buffer: UnifiedCh
 /**
  * Samples an action chunk for one observation (see the module notes): Eq. 20 with K steps, the first d
  * actions locked to the committed prefix (Eq. 23), and N_ref MPG refinement rounds (Eq. 21). Runs
- * without recording gradients.
+ * without recording gradients. Reads MPG's gates synchronously: on asynchronous backends (webgpu) use
+ * {@link sampleActionsAsync}.
  *
  * @example
  * const { raw } = sampleActions(policy, { embodiment: so101, images: [img], instruction: 'pick', state });
  * const next = sampleActions(policy, obs, { committedPrefix: buffer, delay: 3 }); // next.raw[0..2] = buffer[0..2]
  */
 export function sampleActions(policy: BeingPolicy, observation: Observation, opts: SampleActionsOptions = {}): SampledActions {
+  const pending = recordChunk(policy, observation, opts);
+  try {
+    return withGates(pending, pending.gates?.dataSync() ?? null);
+  } finally {
+    pending.gates?.dispose();
+  }
+}
+
+/**
+ * {@link sampleActions} for every backend: the chunk is recorded without reading anything back, then
+ * MPG's gates come from one awaited read. The result is the same as `sampleActions`'s.
+ *
+ * @example
+ * setBackend('webgpu');
+ * const { raw } = await sampleActionsAsync(policy, observation);
+ * const actions = await raw.data();
+ */
+export async function sampleActionsAsync(policy: BeingPolicy, observation: Observation, opts: SampleActionsOptions = {}): Promise<SampledActions> {
+  const pending = recordChunk(policy, observation, opts);
+  try {
+    return withGates(pending, pending.gates === null ? null : await pending.gates.data());
+  } finally {
+    pending.gates?.dispose();
+  }
+}
+
+/** The result with the gates' values laid out per round. */
+function withGates(p: PendingChunk, values: TypedArray | null): SampledActions {
+  let at = 0;
+  const gates = p.perRound.map((n) => Array.from(values!.subarray(at, (at += n))));
+  return { ...p.out, gates };
+}
+
+/** Checks the options and records the whole chunk inside `scope`, keeping the outputs and the gates. */
+function recordChunk(policy: BeingPolicy, observation: Observation, opts: SampleActionsOptions): PendingChunk {
   const fn = 'sampleActions';
   const cfg = policy.config;
   const T = cfg.flow.chunkLength;
@@ -108,7 +158,7 @@ export function sampleActions(policy: BeingPolicy, observation: Observation, opt
   if (d > 0 && buffer === undefined) throw new RangeError(`${fn}: delay ${d} needs a committedPrefix to lock`);
   const generator = opts.generator ?? new Generator(0);
 
-  return noGrad(() => {
+  return scope(() => noGrad(() => {
     const batch = policy.observations([observation]);
     const emb = observation.embodiment;
     if (opts.noise !== undefined && opts.noise.size !== T * D) throw new RangeError(`${fn}: noise must be [${T}, ${D}], got ${formatShape(opts.noise.shape)}`);
@@ -132,19 +182,21 @@ export function sampleActions(policy: BeingPolicy, observation: Observation, opt
       const lock = lockPrefix(committedChunk(policy, observation, buffer!, d).unsqueeze(0), prefix);
       Object.assign(euler, { held: prefix, beforeStep: lock, afterStep: lock });
     }
-    const gates: number[][] = [];
+    // MPG's gates stay on the device until the end: reading one per step would stall every step.
+    const gates: Tensor[] = [];
+    const perRound: number[] = [];
     const denoise = (anchor: Tensor | undefined): Tensor => {
-      const g: number[] = [];
+      const before = gates.length;
       const out = eulerSample(
         (x, t) => {
           const o = policy.forward(batch, { xt: x, t, ...(anchor ? { anchor, directions } : {}) }, range);
-          if (o.gate) g.push(o.gate.item());
+          if (anchor && o.gate) gates.push(o.gate.reshape([1]));
           return policy.velocity(batch, o);
         },
         x0,
         euler,
       );
-      if (anchor) gates.push(g);
+      if (anchor) perRound.push(gates.length - before);
       return out;
     };
     const predictions = [denoise(undefined)]; // stage 1: H̃ = H
@@ -156,6 +208,7 @@ export function sampleActions(policy: BeingPolicy, observation: Observation, opt
     const active = emb.activeMaskTensor();
     const roundsOut = predictions.map((p) => where(active, p.reshape([T, D]), 0));
     const unified = roundsOut[roundsOut.length - 1]!;
-    return { unified, raw: emb.fromUnified(unified), delay: d, rounds: roundsOut, gates };
-  });
+    const out = { unified, raw: emb.fromUnified(unified), delay: d, rounds: roundsOut };
+    return { out, gates: gates.length > 0 ? concat(gates, 0) : null, perRound };
+  }));
 }

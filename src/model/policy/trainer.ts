@@ -9,9 +9,15 @@
  * moments and step counts and the schedule's position are saved, and parameters are float tensors that
  * safetensors stores bit for bit. On the CPU backend, a run resumed from a checkpoint at step k therefore
  * reaches the same parameters, bit for bit, as one that never stopped.
+ *
+ * Backends: a step records its whole computation without reading anything back, runs inside `scope`
+ * (so its temporaries are freed when it ends, on backends with explicit memory), and returns its numbers —
+ * the loss, the terms and the gradient norm — from one read of a small vector at the end. {@link
+ * PolicyTrainer.trainStep} reads it synchronously (cpu, wasm); {@link PolicyTrainer.trainStepAsync} awaits
+ * it, which is how to train on asynchronous backends such as webgpu.
  * @module
  */
-import type { Tensor } from '../../tensor/index.js';
+import { concat, noGrad, scope, type Tensor, type TypedArray } from '../../tensor/index.js';
 import { AdamW, LRScheduler, clipGradNorm, warmupCosine, type LRSchedulerState, type OptimizerStateDict, type Schedule, type StateDict } from '../../nn/index.js';
 import type { PolicyBatch } from './batch.js';
 import { policyLoss } from './objective.js';
@@ -84,6 +90,20 @@ export interface PolicyTrainerState {
   seed: string;
 }
 
+/** A step recorded but not yet read: its scalars on the device and what they stand for. */
+interface PendingStep {
+  /** Per micro-batch the loss and its present terms, then the gradient norm, as one vector. */
+  scalars: Tensor;
+  /** Per micro-batch, the sample count of each term present (in the order of `scalars`). */
+  layout: { terms: [keyof TrainStepTerms, number][] }[];
+  /** The step number after it, the learning rate it used, and its samples. */
+  step: number;
+  lr: number;
+  samples: number;
+}
+
+const TERM_KEYS: readonly (keyof TrainStepTerms)[] = ['text', 'flowMatching', 'maskedMotion', 'aux', 'z'];
+
 /** Options of {@link PolicyTrainer.fit}. */
 export interface FitOptions {
   /** Show progress (see {@link ProgressOptions}); omitted: silent. */
@@ -152,42 +172,83 @@ export class PolicyTrainer {
 
   /**
    * One optimiser step over `microBatches`, whose gradients are accumulated: the result equals one step on
-   * all their samples together (the objective is a mean over samples; see `objective.ts`).
+   * all their samples together (the objective is a mean over samples; see `objective.ts`). Reads its
+   * numbers synchronously: on asynchronous backends (webgpu) use {@link trainStepAsync}.
    */
   trainStep(microBatches: PolicyBatch | readonly PolicyBatch[]): TrainStepResult {
+    const pending = this.#record(microBatches);
+    try {
+      return this.#result(pending, pending.scalars.dataSync());
+    } finally {
+      pending.scalars.dispose();
+    }
+  }
+
+  /**
+   * {@link trainStep} for every backend: the step is recorded without reading anything back, then its
+   * numbers come from one awaited read at the end. Results are the same as `trainStep`'s.
+   */
+  async trainStepAsync(microBatches: PolicyBatch | readonly PolicyBatch[]): Promise<TrainStepResult> {
+    const pending = this.#record(microBatches);
+    try {
+      return this.#result(pending, await pending.scalars.data());
+    } finally {
+      pending.scalars.dispose();
+    }
+  }
+
+  /** Runs a step (losses, backward, clipping, AdamW, schedule) inside `scope`, keeping only its scalars. */
+  #record(microBatches: PolicyBatch | readonly PolicyBatch[]): PendingStep {
     const list = Array.isArray(microBatches) ? (microBatches as readonly PolicyBatch[]) : [microBatches as PolicyBatch];
     if (list.length === 0) throw new RangeError('PolicyTrainer.trainStep: needs at least one micro-batch');
     const N = list.reduce((n, b) => n + b.size, 0);
     const seed = this.stepSeed();
     const lr = this.optimizer.paramGroups[0]!.lr;
-    this.optimizer.zeroGrad();
-    let loss = 0;
-    let offset = 0;
-    const sums: Record<keyof TrainStepTerms, [number, number]> = { text: [0, 0], flowMatching: [0, 0], maskedMotion: [0, 0], aux: [0, 0], z: [0, 0] };
-    for (const batch of list) {
-      const out = policyLoss(this.policy, batch, { seed, sampleOffset: offset, stepSamples: N });
-      if (out.loss.requiresGrad) out.loss.backward(); // not when every parameter is frozen
-      loss += out.loss.item();
-      const counts = { text: out.counts.text, flowMatching: out.counts.flowMatching, maskedMotion: out.counts.maskedMotion, aux: batch.size, z: batch.size };
-      for (const k of Object.keys(sums) as (keyof typeof sums)[]) {
-        const t = out.terms[k];
-        if (t !== null && counts[k] > 0) {
-          sums[k][0] += t.item() * counts[k];
-          sums[k][1] += counts[k];
-        }
+    const dtype = this.policy.dtype;
+    const layout: PendingStep['layout'] = [];
+    const scalars = scope(() => {
+      this.optimizer.zeroGrad();
+      const parts: Tensor[] = [];
+      let offset = 0;
+      for (const batch of list) {
+        const out = policyLoss(this.policy, batch, { seed, sampleOffset: offset, stepSamples: N });
+        if (out.loss.requiresGrad) out.loss.backward(); // not when every parameter is frozen
+        const counts = { text: out.counts.text, flowMatching: out.counts.flowMatching, maskedMotion: out.counts.maskedMotion, aux: batch.size, z: batch.size };
+        const terms = TERM_KEYS.filter((k) => out.terms[k] !== null && counts[k] > 0);
+        layout.push({ terms: terms.map((k) => [k, counts[k]]) });
+        noGrad(() => parts.push(...[out.loss, ...terms.map((k) => out.terms[k]!)].map((t) => t.detach().reshape([1]).cast(dtype))));
+        offset += batch.size;
       }
-      offset += batch.size;
-    }
-    const params = this.policy.parameters().filter((p) => p.requiresGrad);
-    const gradNorm = this.clipNorm === null ? clipGradNorm(params, Infinity).item() : clipGradNorm(params, this.clipNorm).item();
-    this.optimizer.step();
-    this.optimizer.zeroGrad();
+      const params = this.policy.parameters().filter((p) => p.requiresGrad);
+      const gradNorm = clipGradNorm(params, this.clipNorm ?? Infinity);
+      // Read in one go after the step: the norm is taken before the update changes anything.
+      const all = noGrad(() => concat([...parts, gradNorm.reshape([1]).cast(dtype)], 0));
+      this.optimizer.step();
+      this.optimizer.zeroGrad();
+      return all;
+    });
     this.scheduler.step();
     this.#step++;
+    return { scalars, layout, step: this.#step, lr, samples: N };
+  }
+
+  /** The step's result from the values of its scalars. */
+  #result(p: PendingStep, v: TypedArray): TrainStepResult {
+    let at = 0;
+    let loss = 0;
+    const sums: Record<keyof TrainStepTerms, [number, number]> = { text: [0, 0], flowMatching: [0, 0], maskedMotion: [0, 0], aux: [0, 0], z: [0, 0] };
+    for (const mb of p.layout) {
+      loss += v[at++]!;
+      for (const [k, count] of mb.terms) {
+        sums[k][0] += v[at++]! * count;
+        sums[k][1] += count;
+      }
+    }
+    const gradNorm = v[at]!;
     const mean = ([s, n]: [number, number]): number | null => (n > 0 ? s / n : null);
     const terms: TrainStepTerms = { text: mean(sums.text), flowMatching: mean(sums.flowMatching), maskedMotion: mean(sums.maskedMotion), aux: mean(sums.aux), z: mean(sums.z) };
     if (!this.policy.config.mof.enabled) [terms.aux, terms.z] = [null, null];
-    return { step: this.#step, loss, terms, gradNorm, lr, samples: N };
+    return { step: p.step, loss, terms, gradNorm, lr: p.lr, samples: p.samples };
   }
 
   /**
@@ -195,19 +256,35 @@ export class PolicyTrainer {
    * optional progress display (steps/s, ETA, loss terms) and a per-step callback.
    */
   fit(steps: number, data: (step: number) => PolicyBatch | readonly PolicyBatch[], opts: FitOptions = {}): TrainStepResult[] {
-    if (!Number.isInteger(steps) || steps < this.#step) throw new RangeError(`PolicyTrainer.fit: steps must be an integer ≥ the current step ${this.#step}, got ${steps}`);
+    const run = this.#fitRun('fit', steps, opts);
+    while (this.#step < steps) run.done(this.trainStep(data(this.#step)));
+    return run.finish();
+  }
+
+  /** {@link fit} with {@link trainStepAsync}: for every backend, webgpu included. */
+  async fitAsync(steps: number, data: (step: number) => PolicyBatch | readonly PolicyBatch[], opts: FitOptions = {}): Promise<TrainStepResult[]> {
+    const run = this.#fitRun('fitAsync', steps, opts);
+    while (this.#step < steps) run.done(await this.trainStepAsync(data(this.#step)));
+    return run.finish();
+  }
+
+  /** The bookkeeping of a fit: the checked target, the results, the display and the callback. */
+  #fitRun(fn: string, steps: number, opts: FitOptions): { done(r: TrainStepResult): void; finish(): TrainStepResult[] } {
+    if (!Number.isInteger(steps) || steps < this.#step) throw new RangeError(`PolicyTrainer.${fn}: steps must be an integer ≥ the current step ${this.#step}, got ${steps}`);
     const results: TrainStepResult[] = [];
-    if (steps === this.#step) return results;
-    const display = opts.progress ? new ProgressDisplay(steps, opts.progress, this.#step) : null;
-    while (this.#step < steps) {
-      const r = this.trainStep(data(this.#step));
-      results.push(r);
-      const t = r.terms;
-      display?.update(r.step, { loss: r.loss, text: t.text, fm: t.flowMatching, mask: t.maskedMotion, aux: t.aux, lr: r.lr });
-      opts.onStep?.(r);
-    }
-    display?.finish();
-    return results;
+    const display = opts.progress && steps > this.#step ? new ProgressDisplay(steps, opts.progress, this.#step) : null;
+    return {
+      done: (r) => {
+        results.push(r);
+        const t = r.terms;
+        display?.update(r.step, { loss: r.loss, text: t.text, fm: t.flowMatching, mask: t.maskedMotion, aux: t.aux, lr: r.lr });
+        opts.onStep?.(r);
+      },
+      finish: () => {
+        display?.finish();
+        return results;
+      },
+    };
   }
 
   /** The trainer's state (live tensors; serialise it at once, see `checkpoint.ts`). */

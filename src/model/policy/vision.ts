@@ -87,13 +87,16 @@ export class VisionTransformer extends Module {
       if (v.length !== C || !v.every((x) => Number.isFinite(x) && (what === 'pixelMean' || x > 0))) {
         throw new RangeError(`VisionTransformer: vision.${what} must hold ${C} finite numbers${what === 'pixelStd' ? ' > 0' : ''}, got [${v.join(', ')}]`);
       }
-      return tensor(Float64Array.from(v), { shape: [1, C, 1, 1], dtype: 'float64' }).cast(dtype);
+      return tensor(Float64Array.from(v), { shape: [1, C, 1, 1], dtype });
     };
     if ((config.pixelMean === null) !== (config.pixelStd === null)) {
       throw new RangeError('VisionTransformer: vision.pixelMean and vision.pixelStd must both be null or both be arrays');
     }
-    this.#mean = stats('pixelMean', config.pixelMean);
-    this.#std = stats('pixelStd', config.pixelStd);
+    // Non-persistent buffers (not in the state dict), so that every tensor the module holds is registered.
+    const mean = stats('pixelMean', config.pixelMean);
+    const std = stats('pixelStd', config.pixelStd);
+    this.#mean = mean && this.buffer('pixelMean', mean, false);
+    this.#std = std && this.buffer('pixelStd', std, false);
   }
 
   /** Number of patches per image, (S/p)². */

@@ -66,8 +66,10 @@ export class RotaryEmbedding extends Module {
   readonly rotaryDim: number;
   /** The frequency base θ. */
   readonly base: number;
-  /** `θ^(−2i/rotaryDim)` for i < rotaryDim/2, float64 (a non-persistent buffer, as in HF). */
+  /** `θ^(−2i/rotaryDim)` for i < rotaryDim/2, float32 (a non-persistent buffer, as in HF). */
   readonly invFreq: Tensor;
+  /** The same frequencies in float64 on the host, rounded to each table's dtype when it is built. */
+  readonly #inv: Float64Array;
 
   /** A rotary embedding for heads of size `headDim`. */
   constructor(headDim: number, opts: RotaryOptions = {}) {
@@ -80,24 +82,27 @@ export class RotaryEmbedding extends Module {
       throw new RangeError(`RotaryEmbedding: rotaryDim must be an even integer in (0, headDim=${headDim}], got ${rd}`);
     }
     if (!(this.base > 1)) throw new RangeError(`RotaryEmbedding: base must be > 1, got ${this.base}`);
-    const inv = new Float64Array(rd / 2);
-    for (let i = 0; i < inv.length; i++) inv[i] = 1 / Math.pow(this.base, (2 * i) / rd);
-    this.invFreq = this.buffer('invFreq', tensor(inv, { dtype: 'float64' }), false);
+    this.#inv = new Float64Array(rd / 2);
+    for (let i = 0; i < this.#inv.length; i++) this.#inv[i] = 1 / Math.pow(this.base, (2 * i) / rd);
+    this.invFreq = this.buffer('invFreq', tensor(this.#inv, { dtype: 'float32' }), false);
   }
 
   /**
    * The cos/sin tables for integer `positions`, `[T]` or `[B, T]`; the tables are `[1 or B, 1, T,
-   * rotaryDim]` in `dtype` (angles are computed in float64 first).
+   * rotaryDim]` in `dtype`, float32 or float64, and the angles are computed in that dtype on the device
+   * (as HF computes them in float32): the frequencies are uploaded, nothing is read back, and float32
+   * tables need no float64 arithmetic (which WebGPU lacks).
    */
   tables(positions: Tensor, dtype: DType = 'float32'): RotaryTables {
     if (positions.ndim !== 1 && positions.ndim !== 2) {
       throw new RangeError(`RotaryEmbedding: positions must be [T] or [B, T], got ${formatShape(positions.shape)}`);
     }
+    if (dtype !== 'float32' && dtype !== 'float64') throw new TypeError(`RotaryEmbedding: tables must be float32 or float64, got ${dtype}`);
     return noGrad(() => {
-      const p = (positions.ndim === 1 ? positions.unsqueeze(0) : positions).cast('float64');
-      const freqs = p.unsqueeze(-1).mul(this.invFreq); // [B, T, rd/2]
+      const p = (positions.ndim === 1 ? positions.unsqueeze(0) : positions).cast(dtype);
+      const freqs = p.unsqueeze(-1).mul(tensor(this.#inv, { dtype })); // [B, T, rd/2]
       const angles = concat([freqs, freqs], -1).unsqueeze(1); // [B, 1, T, rd]
-      return { cos: angles.cos().cast(dtype), sin: angles.sin().cast(dtype) };
+      return { cos: angles.cos(), sin: angles.sin() };
     });
   }
 

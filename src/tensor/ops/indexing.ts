@@ -10,7 +10,8 @@ import { contiguousStrides, fmt, normAxis, sameShape, type Shape } from '../shap
 import type { Tensor } from '../tensor.js';
 import { cast, eq, ge, le, sub, where } from './arithmetic.js';
 import { asTensor, checkIndexTensor, fromBuffer, operand, sameBackend, type TensorLike } from './core.js';
-import { arange, zerosLike } from './creation.js';
+import { arange, zeros, zerosLike } from './creation.js';
+import { hostValues } from '../host-values.js';
 
 function checkGatherShapes(op: string, x: Shape, index: Shape, axis: number): void {
   if (index.length !== x.length) {
@@ -189,16 +190,28 @@ export function triu(x: Tensor, k = 0): Tensor {
   return triangle('triu', x, k, false);
 }
 
-/** One-hot vectors along a new last axis (int32 by default); indices must lie in `[0, numClasses)`. */
+/**
+ * One-hot vectors along a new last axis (int32 by default); indices must lie in `[0, numClasses)`. The
+ * range is checked on the host where the backend reads synchronously; on asynchronous backends (webgpu)
+ * nothing is read back: a gather of the indices flags a bad one, raised at the next read.
+ */
 export function oneHot(index: Tensor, numClasses: number, dtype: 'int32' | 'float32' | 'float64' = 'int32'): Tensor {
   checkIndexTensor('oneHot', 'index', index);
   if (!Number.isInteger(numClasses) || numClasses <= 0) {
     throw new RangeError(`oneHot: numClasses must be a positive integer, got ${numClasses}`);
   }
   if (index.size > 0) {
-    const lo = index.min().item();
-    const hi = index.max().item();
-    if (lo < 0 || hi >= numClasses) throw new RangeError(`oneHot: index ${lo < 0 ? lo : hi} is outside [0, ${numClasses})`);
+    const v = hostValues(index);
+    if (v === null) {
+      const probe = zeros([numClasses], { dtype: 'int32' });
+      const flat = index.reshape([-1]);
+      gather(probe, 0, flat).dispose();
+      for (const t of [probe, flat]) t.dispose();
+    } else {
+      let [lo, hi] = [Infinity, -Infinity];
+      for (const x of v) [lo, hi] = [Math.min(lo, x), Math.max(hi, x)];
+      if (lo < 0 || hi >= numClasses) throw new RangeError(`oneHot: index ${lo < 0 ? lo : hi} is outside [0, ${numClasses})`);
+    }
   }
   return cast(eq(index.unsqueeze(-1), arange(numClasses)), dtype);
 }
