@@ -101,6 +101,21 @@ fn tanh_f(x: f32) -> f32 {
   let t = (1.0 - e) / (1.0 + e);
   return select(t, -t, x < 0.0);
 }
+fn sincos_f(x: f32, shift: i32) -> f32 {
+  // WGSL allows sin/cos an absolute error of 2^-11 (SwiftShader's reach 1e-4): reduce to [−π/4, π/4]
+  // (Cody–Waite, π/2 in three parts) and use Cephes's float32 polynomials.
+  if (isnan_(x) || abs(x) == inf_()) { return nan_(); }
+  let j = floor(x * 0.6366197723675814 + 0.5);
+  let y = ((x - j * 1.5703125) - j * 4.837512969970703125e-4) - j * 7.54978995489188216e-8;
+  let q = (i32(j - 4.0 * floor(j * 0.25)) + shift) & 3;
+  let z = y * y;
+  let s = y + y * z * (-1.6666654611e-1 + z * (8.3321608736e-3 + z * -1.9515295891e-4));
+  let c = 1.0 - 0.5 * z + z * z * (4.166664568298827e-2 + z * (-1.388731625493765e-3 + z * 2.443315711809948e-5));
+  if (q == 0) { return s; }
+  if (q == 1) { return c; }
+  if (q == 2) { return -s; }
+  return -c;
+}
 fn sigmoid_f(x: f32) -> f32 {
   if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
   let e = exp(x);
