@@ -151,6 +151,8 @@ describe('slice semantics (Python)', () => {
     assert.deepEqual(m.slice([-1]).toArray(), [[8, 9, 10, 11]]);
     assert.deepEqual(m.slice(null, [-2]).toArray(), [[2, 3], [6, 7], [10, 11]]);
     assert.throws(() => m.slice(null, null, null), /slice: 3 ranges for a tensor of rank 2/);
+    // A bare index (a JavaScript caller's mistake; TypeScript rejects it) names the axis and the value.
+    assert.throws(() => m.slice(null, 1 as unknown as [number]), /slice: the range of axis 1 must be \[start, stop, step\] or null, got 1/);
   });
 
   test('slices of slices compose', () => {

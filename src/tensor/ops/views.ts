@@ -151,6 +151,9 @@ interface Resolved {
 
 function resolveSlice(op: string, r: SliceRange, n: number, axis: number): Resolved {
   if (r === null || r === undefined) return { start: 0, len: n, step: 1 };
+  if (!Array.isArray(r)) {
+    throw new TypeError(`${op}: the range of axis ${axis} must be [start, stop, step] or null, got ${String(r)} (for one index, use [i, i + 1])`);
+  }
   const [s0, e0, step = 1] = r;
   if (!Number.isInteger(step) || step <= 0) {
     throw new RangeError(`${op}: step must be a positive integer on axis ${axis}, got ${step}`);
