@@ -5,7 +5,8 @@
  * Each case runs on its own, synchronously, with its (possibly asynchronous) `setup` and `teardown`
  * outside the timed loop. The timed function is passed to benchmark.js as a function and without
  * benchmark.js's own `setup`/`teardown`, so benchmark.js calls it as is rather than decompiling its
- * source, and closures work.
+ * source, and closures work. A peer whose API is asynchronous (onnxruntime-node's `session.run`) is timed
+ * with benchmark.js's deferred mode (`fnAsync`), so each of its operations also pays a promise hand-off.
  * @module
  */
 import Benchmark from 'benchmark';
@@ -23,8 +24,10 @@ export interface CaseOptions {
 /** One named thing to time. */
 export interface BenchCase {
   name: string;
-  /** The timed work: one call is one operation. */
-  fn: () => void;
+  /** The timed work: one call is one operation (give this or `fnAsync`). */
+  fn?: () => void;
+  /** Asynchronous timed work: one settled promise is one operation. */
+  fnAsync?: () => Promise<unknown>;
   /** Runs once before timing (e.g. creating inputs, selecting a backend); not timed. */
   setup?: () => void | Promise<void>;
   /** Runs once after timing (e.g. disposing inputs); not timed. */
@@ -65,6 +68,32 @@ function failed(name: string, error: unknown, started: number): CaseResult {
   return { name, hz: NaN, medianHz: NaN, mean: NaN, rme: NaN, samples: 0, elapsed: (performance.now() - started) / 1000, error: message(error) };
 }
 
+/** Runs benchmark.js in deferred mode on `fn` and resolves once it completes; a rejection becomes the benchmark's error. */
+function runDeferred(name: string, fn: () => Promise<unknown>, options: CaseOptions | undefined): Promise<Benchmark> {
+  return new Promise((resolve) => {
+    let failure: unknown = null;
+    const bench: Benchmark = new Benchmark(name, {
+      ...options,
+      defer: true,
+      fn: (deferred: { resolve(): void }) => {
+        fn().then(
+          () => deferred.resolve(),
+          (e: unknown) => {
+            failure ??= e;
+            bench.abort();
+            deferred.resolve();
+          },
+        );
+      },
+    });
+    bench.on('complete', () => {
+      if (failure !== null) (bench as { error?: unknown }).error = failure;
+      resolve(bench);
+    });
+    bench.run({ async: true });
+  });
+}
+
 /** Times one case with benchmark.js; a failure (in setup, the timed function or teardown) is returned, not thrown. */
 export async function runCase(c: BenchCase): Promise<CaseResult> {
   const started = performance.now();
@@ -75,8 +104,7 @@ export async function runCase(c: BenchCase): Promise<CaseResult> {
   }
   let result: CaseResult;
   try {
-    const bench = new Benchmark(c.name, c.fn, { ...c.options, async: false });
-    bench.run();
+    const bench = c.fnAsync !== undefined ? await runDeferred(c.name, c.fnAsync, c.options) : new Benchmark(c.name, c.fn!, { ...c.options, async: false }).run();
     const err: unknown = bench.error;
     if (err) result = failed(c.name, err, started);
     else {

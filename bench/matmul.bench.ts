@@ -1,8 +1,13 @@
 /**
  * Float32 square matrix multiply, n×n @ n×n, in GFLOP/s (2·n³ flops per product): being-ts's CPU backend
- * (plain TypeScript) and wasm backend (run-time generated SIMD, single-threaded) against TensorFlow.js's
+ * (plain TypeScript) and wasm backend (run-time generated SIMD) on one thread and on two (worker threads
+ * sharing its memory; default thresholds, so small products stay on one thread), against TensorFlow.js's
  * `cpu` backend (plain JavaScript) and `wasm` backend (XNNPACK; SIMD where the runtime has it,
- * single-threaded in Node), all on the same inputs and in the same process.
+ * single-threaded in Node), onnxruntime-node's CPU execution provider (MLAS, two intra-op threads) and
+ * numpy's BLAS (OpenBLAS, one and two threads, through `bench/numpy_peer.py`), all on the same machine
+ * and in the same run. Besides A·B, rows with a transposed operand (A·Bᵀ, the Linear-layer layout, and
+ * Aᵀ·B, a weight gradient's) time the implementations that handle transposes in the product itself
+ * (for n ≥ 256; the plain-JS ones, slow and layout-blind, are left out there).
  *
  *     npm run bench                                        # n = 64, 128, 256, 512, 1024
  *     npm run build:all && node build/bench/matmul.bench.js --quick          # n = 64, 128
@@ -10,37 +15,43 @@
  *     node --experimental-wasm-relaxed-simd build/bench/matmul.bench.js   # Node 20: relaxed SIMD is behind a flag
  *
  * tfjs is timed as `tf.matMul(a, b)` plus `dataSync()` of the product (so its work is really done and
- * read back) plus disposing the product; being-ts's CPU `matmul` is synchronous and its product is
- * already in host memory. being-ts's wasm product is synchronous too, and disposed after each product
- * (benchmark.js loops synchronously, and buffers of collected tensors are released only between tasks).
+ * read back) plus disposing the product; being-ts's products are synchronous (the wasm one is disposed
+ * after each product: benchmark.js loops synchronously, and buffers of collected tensors are released
+ * only between tasks). onnxruntime-node's `session.run` is asynchronous (it runs the graph after a
+ * `setImmediate`), so it is timed with benchmark.js's deferred mode; its product comes back copied into a
+ * JS array. numpy times `np.matmul` in its own process (median of samples of at least 1 ms). A peer that
+ * is missing (python3 without numpy, onnxruntime-node not installed) is skipped with the reason.
  * @module
  */
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { Generator, getBackend, matmul, randn, setBackend, tensor, type Tensor, type WasmBackend } from '../src/tensor/index.js';
-import {
-  formatNumber,
-  formatRatio,
-  formatTable,
-  gflops,
-  parseSizeArgs,
-  runSuite,
-  type BenchCase,
-  type CaseOptions,
-} from './harness.js';
+import { nodeWasmThreadSpawner } from '../src/node/wasm-threads.js';
+import { Generator, matmul, randn, registerBackend, setBackend, tensor, WasmBackend, type Tensor } from '../src/tensor/index.js';
+import { formatNumber, formatRatio, formatTable, gflops, parseSizeArgs, runSuite, type BenchCase, type CaseOptions } from './harness.js';
+import { matmulModel } from './onnx-model.js';
+import { loadOnnxRuntime, numpyTimes, type NumpyTimes } from './peers.js';
 
 const DEFAULT_SIZES = [64, 128, 256, 512, 1024];
 const QUICK_SIZES = [64, 128];
-const IMPLS = ['being-ts', 'being-ts-wasm', 'tfjs-cpu', 'tfjs-wasm'] as const;
-type Impl = (typeof IMPLS)[number];
+const LAYOUTS = ['A·B', 'A·Bᵀ', 'Aᵀ·B'] as const;
+type Layout = (typeof LAYOUTS)[number];
+/** Timed in this process, by benchmark.js. */
+const JS_IMPLS = ['being-ts', 'wasm', 'wasm-2t', 'tfjs-cpu', 'tfjs-wasm', 'ort'] as const;
+type JsImpl = (typeof JS_IMPLS)[number];
+/** Left out of the transposed rows: plain JS, slow, and the same loops whatever the layout. */
+const NOT_TRANSPOSED = new Set<JsImpl>(['being-ts', 'tfjs-cpu']);
+/** onnxruntime's intra-op threads: as many as being-ts's two-thread column. */
+const ORT_THREADS = 2;
+
+type Ort = typeof import('onnxruntime-node');
 
 /** benchmark.js settings sized so the default run stays within a few minutes on a small machine. */
 function optionsFor(n: number): CaseOptions {
-  if (n <= 256) return { minSamples: 10, maxTime: 2 };
-  if (n <= 512) return { minSamples: 5, maxTime: 2 };
+  if (n <= 512) return { minSamples: 5, maxTime: 1 };
   // One tfjs-cpu product takes ~3 s here: take few samples (with 2, the margin of error is meaningless).
   return { minSamples: 4, maxTime: 1 };
 }
@@ -61,40 +72,66 @@ async function useTfBackend(name: 'cpu' | 'wasm'): Promise<void> {
   await tf.ready();
 }
 
-/** The three cases for one size; each checks its product against being-ts's once, untimed, in setup. */
-function casesFor(n: number, reference: { value: Float32Array | null }): BenchCase[] {
-  const options = optionsFor(n);
-  const gen = new Generator(`matmul-${n}`);
-  let a: Tensor | null = null;
-  let b: Tensor | null = null;
-  const inputs = (): [Tensor, Tensor] => {
-    a ??= randn([n, n], { generator: gen });
-    b ??= randn([n, n], { generator: gen });
-    return [a, b];
-  };
-  const check = (impl: Impl, got: ArrayLike<number>): void => {
-    if (reference.value === null) return;
-    const err = relError(got, reference.value);
-    if (!(err < 1e-4)) console.error(`  WARNING: ${impl} n=${n}: product differs from being-ts's (max rel. error ${err.toExponential(2)})`);
-  };
+const caseName = (impl: string, layout: Layout, n: number): string => `${impl} ${layout} n=${n}`;
 
+/**
+ * The cases for one size and layout. Inputs are host matrices `x` and `y`; the product is `x·y`, `x·yᵀ`
+ * or `xᵀ·y`. Each case checks its product against being-ts's wasm one once, untimed, in setup.
+ */
+function casesFor(n: number, layout: Layout, ort: Ort | null, sessions: Map<Layout, import('onnxruntime-node').InferenceSession>): BenchCase[] {
+  const options = optionsFor(n);
+  const gen = new Generator(`matmul-${n}-${layout}`);
+  const [x, y] = [randn([n, n], { generator: gen }).dataSync() as Float32Array, randn([n, n], { generator: gen }).dataSync() as Float32Array];
+  const [tA, tB] = [layout === 'Aᵀ·B', layout === 'A·Bᵀ'];
+  let reference: Float32Array | null = null;
+  const check = (impl: string, got: ArrayLike<number>): void => {
+    if (reference === null) return;
+    const err = relError(got, reference);
+    if (!(err < 1e-4)) console.error(`  WARNING: ${impl} ${layout} n=${n}: product differs from being-ts's (max rel. error ${err.toExponential(2)})`);
+  };
+  const ours = (impl: JsImpl, backend: string): BenchCase => {
+    let a: Tensor | null = null;
+    let b: Tensor | null = null;
+    const product = (): Tensor => matmul(tA ? a!.transpose() : a!, tB ? b!.transpose() : b!);
+    return {
+      name: caseName(impl, layout, n),
+      options,
+      setup: () => {
+        setBackend(backend);
+        try {
+          [a, b] = [tensor(x, { shape: [n, n] }), tensor(y, { shape: [n, n] })];
+        } finally {
+          setBackend('cpu');
+        }
+        const p = product();
+        if (reference === null) reference = Float32Array.from(p.dataSync());
+        else check(impl, p.dataSync());
+        p.dispose();
+      },
+      fn: () => product().dispose(),
+      teardown: () => {
+        a?.dispose();
+        b?.dispose();
+        a = b = null;
+      },
+    };
+  };
   const tfCase = (impl: 'tfjs-cpu' | 'tfjs-wasm', backend: 'cpu' | 'wasm'): BenchCase => {
     let ta: tf.Tensor2D | null = null;
     let tb: tf.Tensor2D | null = null;
     return {
-      name: `${impl} n=${n}`,
+      name: caseName(impl, layout, n),
       options,
       setup: async () => {
         await useTfBackend(backend);
-        const [x, y] = inputs();
-        ta = tf.tensor2d(x.dataSync() as Float32Array, [n, n], 'float32');
-        tb = tf.tensor2d(y.dataSync() as Float32Array, [n, n], 'float32');
-        const c = tf.matMul(ta, tb);
+        ta = tf.tensor2d(x, [n, n], 'float32');
+        tb = tf.tensor2d(y, [n, n], 'float32');
+        const c = tf.matMul(ta, tb, tA, tB);
         check(impl, c.dataSync());
         c.dispose();
       },
       fn: () => {
-        const c = tf.matMul(ta!, tb!);
+        const c = tf.matMul(ta!, tb!, tA, tB);
         c.dataSync();
         c.dispose();
       },
@@ -105,96 +142,120 @@ function casesFor(n: number, reference: { value: Float32Array | null }): BenchCa
       },
     };
   };
-
-  let wa: Tensor | null = null;
-  let wb: Tensor | null = null;
-  return [
-    {
-      name: `being-ts n=${n}`,
+  const cases: BenchCase[] = [ours('wasm', 'wasm'), ours('wasm-2t', 'wasm-2t')];
+  if (layout === 'A·B') cases.push(ours('being-ts', 'cpu'), tfCase('tfjs-cpu', 'cpu'));
+  cases.push(tfCase('tfjs-wasm', 'wasm'));
+  if (ort !== null) {
+    let feeds: Record<string, import('onnxruntime-node').Tensor> | null = null;
+    let session: import('onnxruntime-node').InferenceSession | null = null;
+    cases.push({
+      name: caseName('ort', layout, n),
       options,
-      setup: () => {
-        const [x, y] = inputs();
-        reference.value = matmul(x, y).dataSync() as Float32Array;
-      },
-      fn: () => {
-        matmul(a!, b!);
-      },
-    },
-    {
-      name: `being-ts-wasm n=${n}`,
-      options,
-      setup: () => {
-        const [x, y] = inputs();
-        setBackend('wasm');
-        try {
-          wa = tensor(x.dataSync(), { shape: [n, n] });
-          wb = tensor(y.dataSync(), { shape: [n, n] });
-        } finally {
-          setBackend('cpu');
+      setup: async () => {
+        session = sessions.get(layout) ?? null;
+        if (session === null) {
+          session = await ort.InferenceSession.create(matmulModel({ transA: tA, transB: tB }), {
+            executionProviders: ['cpu'],
+            intraOpNumThreads: ORT_THREADS,
+            interOpNumThreads: 1,
+          });
+          sessions.set(layout, session);
         }
-        check('being-ts-wasm', matmul(wa, wb).dataSync());
+        feeds = { A: new ort.Tensor('float32', x, [n, n]), B: new ort.Tensor('float32', y, [n, n]) };
+        check('ort', (await session.run(feeds))['Y']!.data as Float32Array);
       },
-      fn: () => {
-        matmul(wa!, wb!).dispose();
-      },
+      fnAsync: () => session!.run(feeds!),
       teardown: () => {
-        wa = wb = null;
+        feeds = null;
       },
-    },
-    tfCase('tfjs-cpu', 'cpu'),
-    tfCase('tfjs-wasm', 'wasm'),
-  ];
+    });
+  }
+  return cases;
 }
 
 async function main(): Promise<void> {
   const { sizes } = parseSizeArgs(process.argv.slice(2), DEFAULT_SIZES, QUICK_SIZES);
+  const transposedSizes = sizes.filter((n) => n >= 256);
 
   // Quiet tfjs's "install tfjs-node" notice and skip its debug-only checks.
   tf.enableProdMode();
   // The wasm backend's .wasm binaries sit next to its Node entry point in node_modules.
-  const wasmDir = dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
-  setWasmPaths(join(wasmDir, '/'));
+  setWasmPaths(join(dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')), '/'));
   await useTfBackend('wasm');
-  const wasmFeatures = `SIMD ${(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'on' : 'off'}, ${getThreadsCount()} thread(s)`;
-  setBackend('wasm');
-  const ours = (getBackend() as WasmBackend).kernels;
-  setBackend('cpu');
-  const oursFeatures = `SIMD ${ours.simd ? 'on' : 'off'}, relaxed SIMD ${ours.relaxedSimd ? 'on' : 'off'}, 1 thread`;
+  const tfWasm = `SIMD ${(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'on' : 'off'}, ${getThreadsCount()} thread(s)`;
+  const one = new WasmBackend({ threads: 1 });
+  const two = new WasmBackend({ threads: 2, spawner: nodeWasmThreadSpawner() });
+  registerBackend('wasm', () => one);
+  registerBackend('wasm-2t', () => two);
+  const threads = await two.threads.ready();
+  const k = one.kernels;
+  const ours = `SIMD ${k.simd ? 'on' : 'off'}, relaxed SIMD ${k.relaxedSimd ? 'on' : 'off'}; wasm-2t: ${threads.running} threads${threads.failure === null ? '' : ` (${threads.failure})`}, split from ${formatNumber(two.threads.minFlops / 1e6)} MFLOP`;
+  const ortModule = await loadOnnxRuntime();
+  const ort = typeof ortModule === 'string' ? null : ortModule;
 
-  console.log(`matmul float32 n×n @ n×n — GFLOP/s = 2·n³ · products per second / 1e9`);
-  console.log(`Node ${process.version}, tfjs-core ${tf.version_core}, tfjs-wasm: ${wasmFeatures}; being-ts-wasm: ${oursFeatures}; sizes ${sizes.join(', ')}`);
+  const numpySpec = (t: number) => ({
+    threads: t,
+    matmul: [...sizes.map((n) => ({ n, layout: 'A·B' })), ...transposedSizes.flatMap((n) => [{ n, layout: 'A·Bᵀ' }, { n, layout: 'Aᵀ·B' }])],
+  });
+  const numpy: Record<'numpy' | 'numpy-2t', NumpyTimes | string> = { numpy: numpyTimes(numpySpec(1)), 'numpy-2t': numpyTimes(numpySpec(2)) };
+
+  console.log('matmul float32 n×n @ n×n — GFLOP/s = 2·n³ · products per second / 1e9');
+  console.log(`Node ${process.version}, ${availableParallelism()} CPUs; being-ts-wasm: ${ours}`);
+  console.log(`tfjs-core ${tf.version_core}, tfjs-wasm: ${tfWasm}`);
+  console.log(ort !== null ? `onnxruntime-node ${ort.env.versions.node ?? '?'}, CPU execution provider, ${ORT_THREADS} intra-op threads` : `ort: skipped: ${String(ortModule)}`);
+  for (const [name, t] of Object.entries(numpy)) console.log(typeof t === 'string' ? `${name}: skipped: ${t}` : `${name}: ${t.about}`);
+  console.log(`sizes ${sizes.join(', ')}; transposed layouts at ${transposedSizes.join(', ') || 'none'}`);
 
   const started = performance.now();
-  const rows: string[][] = [];
+  const sessions = new Map<Layout, import('onnxruntime-node').InferenceSession>();
+  const impls = [...JS_IMPLS, 'numpy', 'numpy-2t'] as const;
+  type Impl = (typeof impls)[number];
+  const rates: { n: number; layout: Layout; g: Record<Impl, number> }[] = [];
   for (const n of sizes) {
-    console.error(`n = ${n}`);
-    const results = await runSuite(casesFor(n, { value: null }));
-    const g = Object.fromEntries(IMPLS.map((impl) => [impl, gflops(results.get(`${impl} n=${n}`), 2 * n ** 3)])) as Record<Impl, number>;
-    rows.push([
-      String(n),
-      formatNumber(g['being-ts']),
-      formatNumber(g['being-ts-wasm']),
-      formatNumber(g['tfjs-cpu']),
-      formatNumber(g['tfjs-wasm']),
-      formatRatio(g['being-ts'], g['tfjs-cpu']),
-      formatRatio(g['being-ts'], g['tfjs-wasm']),
-      formatRatio(g['being-ts-wasm'], g['tfjs-wasm']),
-    ]);
+    for (const layout of LAYOUTS) {
+      if (layout !== 'A·B' && !transposedSizes.includes(n)) continue;
+      console.error(`n = ${n}, ${layout}`);
+      const results = await runSuite(casesFor(n, layout, ort, sessions));
+      const g = {} as Record<Impl, number>;
+      for (const impl of JS_IMPLS) g[impl] = gflops(results.get(caseName(impl, layout, n)), 2 * n ** 3);
+      for (const impl of ['numpy', 'numpy-2t'] as const) {
+        const t = numpy[impl];
+        g[impl] = typeof t === 'string' ? NaN : (2 * n ** 3) / (t.seconds.get(`matmul ${layout} n=${n}`) ?? NaN) / 1e9;
+      }
+      rates.push({ n, layout, g });
+    }
   }
-  console.log();
+  for (const s of sessions.values()) await s.release();
+  two.threads.close();
+
+  const skip = (impl: JsImpl, layout: Layout): boolean => layout !== 'A·B' && NOT_TRANSPOSED.has(impl);
+  console.log('\nGFLOP/s');
   console.log(
     formatTable(
-      [
-        'n',
-        'being-ts GFLOP/s',
-        'being-ts-wasm GFLOP/s',
-        'tfjs-cpu GFLOP/s',
-        'tfjs-wasm GFLOP/s',
-        'being-ts/tfjs-cpu',
-        'being-ts/tfjs-wasm',
-        'being-ts-wasm/tfjs-wasm',
-      ],
-      rows,
+      ['n', 'layout', 'being-ts', 'wasm', 'wasm-2t', 'tfjs-cpu', 'tfjs-wasm', `ort ${ORT_THREADS}t`, 'numpy 1t', 'numpy 2t'],
+      rates.map(({ n, layout, g }) => [
+        String(n),
+        layout,
+        ...JS_IMPLS.map((impl) => (skip(impl, layout) ? '' : formatNumber(g[impl]))),
+        formatNumber(g['numpy']),
+        formatNumber(g['numpy-2t']),
+      ]),
+    ),
+  );
+  console.log('\nRatios (same run): wasm-2t/wasm is the thread speedup; one-thread and two-thread columns are compared with peers on as many threads');
+  console.log(
+    formatTable(
+      ['n', 'layout', 'wasm-2t/wasm', 'wasm/tfjs-wasm', 'wasm/numpy 1t', 'wasm-2t/ort', 'wasm-2t/numpy 2t', 'being-ts/tfjs-cpu'],
+      rates.map(({ n, layout, g }) => [
+        String(n),
+        layout,
+        formatRatio(g['wasm-2t'], g['wasm']),
+        formatRatio(g['wasm'], g['tfjs-wasm']),
+        formatRatio(g['wasm'], g['numpy']),
+        formatRatio(g['wasm-2t'], g['ort']),
+        formatRatio(g['wasm-2t'], g['numpy-2t']),
+        layout === 'A·B' ? formatRatio(g['being-ts'], g['tfjs-cpu']) : '',
+      ]),
     ),
   );
   console.log(`\n(${((performance.now() - started) / 1000).toFixed(0)} s)`);

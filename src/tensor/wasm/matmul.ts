@@ -19,9 +19,9 @@ export type { MatmulTile };
  */
 export const MATMUL_TILE: MatmulTile = { rows: 4, vectors: 2, unroll: 1 };
 /** K block: a 256×NR B panel (8 KiB for NR = 8) stays in L1 while A panels stream past it. */
-const KC = 256;
+export const KC = 256;
 /** M block, in panels of MR rows: a 128×256 block of A (128 KiB for MR = 4) stays in L2. */
-const MC_PANELS = 32;
+export const MC_PANELS = 32;
 
 /**
  * `out[b] = A[b] @ B[b]` for float32 operands `[...batch, M, K]` and `[...batch, K, N]` (any strides,
