@@ -1,6 +1,8 @@
 /**
  * The `Backend` interface: memory and a small set of primitive kernels. Every tensor op is composed from
- * these, so a new backend implements only this file's interface (see `cpu/cpu-backend.ts`).
+ * these, so a new backend implements only this file's interface (see `cpu/cpu-backend.ts`). A backend may
+ * also offer fused kernels for hot compositions ({@link FusedKernels}: softmax, layer/RMS norm, GELU,
+ * AdamW), which the op layer prefers when present.
  *
  * Kernels know nothing of autograd; gradients live in the op layer above them.
  * @module
@@ -82,12 +84,92 @@ export interface SortedBuffers {
   indices: DeviceBuffer;
 }
 
+/** Which row normalisation a fused norm kernel computes: layer norm (centred) or RMS norm. */
+export type NormKind = 'layer' | 'rms';
+
+/** The gradients a fused norm backward returns (`null` where the op has no weight or bias). */
+export interface NormGrads {
+  /** The input's gradient, shaped as the input. */
+  dx: DeviceBuffer;
+  /** The weight's gradient (`n` elements). */
+  dweight: DeviceBuffer | null;
+  /** The bias's gradient (`n` elements). */
+  dbias: DeviceBuffer | null;
+}
+
+/** One AdamW step's settings, as `torch.optim.AdamW` takes them, with the step number `t` (from 1). */
+export interface AdamWStep {
+  /** Learning rate. */
+  lr: number;
+  /** First-moment decay β₁. */
+  beta1: number;
+  /** Second-moment decay β₂. */
+  beta2: number;
+  /** Added to the denominator. */
+  eps: number;
+  /** Decoupled weight decay λ. */
+  weightDecay: number;
+  /** The step number t, from 1 (for the bias corrections). */
+  step: number;
+  /** Ascend instead of descend. */
+  maximize: boolean;
+}
+
+/** The moments an AdamW step writes: fresh buffers, so that earlier state stays as it was. */
+export interface AdamWMoments {
+  /** The new first moment. */
+  m: DeviceBuffer;
+  /** The new second moment. */
+  v: DeviceBuffer;
+}
+
+/**
+ * Optional fused kernels: several primitive steps in one pass over memory. The op layer calls one when
+ * the backend has it, and composes the op from the primitive kernels when it has not or when it returns
+ * `null` ("not handled here": another dtype, a layout it does not take, a feature it lacks). Both ways
+ * give the same results within float32 rounding (the conformance table checks it), and gradients are
+ * recorded by the op layer either way.
+ */
+export interface FusedKernels {
+  /**
+   * Softmax (or, with `log`, log-softmax) along the last axis: `exp(x − max) / Σ exp(x − max)`, or
+   * `x − max − log Σ exp(x − max)`. The output is shaped as `x`.
+   */
+  softmax?(x: Operand, log: boolean): DeviceBuffer | null;
+  /**
+   * The gradient of {@link FusedKernels.softmax} along the last axis given its output `y` and the
+   * output gradient `g` (same shape): `y·(g − Σ g·y)`, or with `log` `g − exp(y)·Σ g`.
+   */
+  softmaxBackward?(y: Operand, g: Operand, log: boolean): DeviceBuffer | null;
+  /**
+   * Normalises each row of `n` = the last axis of `x`: layer norm `(x − μ)/√(σ² + eps)·w + b` (population
+   * variance) or RMS norm `x/√(mean(x²) + eps)·w`. `weight` and `bias` are `[n]` or null (a bias only
+   * with a weight).
+   */
+  norm?(kind: NormKind, x: Operand, weight: Operand | null, bias: Operand | null, eps: number): DeviceBuffer | null;
+  /**
+   * The gradients of {@link FusedKernels.norm} for the output gradient `g` (shaped as `x`); `hasBias`
+   * asks for the bias gradient `Σ_rows g`.
+   */
+  normBackward?(kind: NormKind, x: Operand, weight: Operand | null, hasBias: boolean, g: Operand, eps: number): NormGrads | null;
+  /**
+   * Exact GELU `½x(1 + erf(x/√2))` elementwise, or, given the output gradient `g` (same shape), the input
+   * gradient `g·(Φ(x) + x·φ(x))`.
+   */
+  gelu?(x: Operand, g: Operand | null): DeviceBuffer | null;
+  /**
+   * One AdamW step, as `torch.optim.AdamW` without AMSGrad: writes the new parameter into `param`'s
+   * storage in place and returns the new moments in fresh buffers (`m` and `v` are not changed).
+   */
+  adamwUpdate?(param: Operand, grad: Operand, m: Operand, v: Operand, step: AdamWStep): AdamWMoments | null;
+}
+
 /**
  * What a backend implements. All outputs are freshly allocated contiguous (row-major) buffers, except
  * `copy`, which writes into a view of an existing buffer. Inputs are strided {@link Operand}s whose
  * shapes the op layer has already checked and broadcast, so kernels do no shape inference.
  */
-export interface Backend {
+export interface Backend extends FusedKernels {
   /** The name used by `setBackend`. */
   readonly name: string;
   /**

@@ -1,8 +1,9 @@
 /**
- * `LayerNorm` and `RMSNorm` over the trailing axes, as PyTorch defines them.
+ * `LayerNorm` and `RMSNorm` over the trailing axes, as PyTorch defines them. Both call the tensor layer's
+ * `layerNorm` / `rmsNorm`, which use a backend's fused kernels where it has them.
  * @module
  */
-import { formatShape, ones, rsqrt, zeros, type DType, type Tensor } from '../../tensor/index.js';
+import { formatShape, layerNorm, ones, rmsNorm, zeros, type DType, type Tensor } from '../../tensor/index.js';
 import { Module } from '../module.js';
 
 function trailingAxes(layer: string, x: Tensor, normalized: readonly number[]): number[] {
@@ -49,12 +50,8 @@ export class LayerNorm extends Module {
 
   /** Normalises `x`. */
   forward(x: Tensor): Tensor {
-    const axes = trailingAxes('LayerNorm', x, this.#shape);
-    const centred = x.sub(x.mean(axes, true));
-    let y = centred.mul(rsqrt(centred.mul(centred).mean(axes, true).add(this.eps)));
-    if (this.weight) y = y.mul(this.weight);
-    if (this.bias) y = y.add(this.bias);
-    return y;
+    trailingAxes('LayerNorm', x, this.#shape);
+    return layerNorm(x, this.#shape, this.weight, this.bias, this.eps);
   }
 }
 
@@ -86,8 +83,7 @@ export class RMSNorm extends Module {
 
   /** Normalises `x`. */
   forward(x: Tensor): Tensor {
-    const axes = trailingAxes('RMSNorm', x, this.#shape);
-    const y = x.mul(rsqrt(x.mul(x).mean(axes, true).add(this.eps)));
-    return this.weight ? y.mul(this.weight) : y;
+    trailingAxes('RMSNorm', x, this.#shape);
+    return rmsNorm(x, this.#shape, this.weight, this.eps);
   }
 }

@@ -2,7 +2,7 @@
  * AdamW: Adam with decoupled weight decay (Loshchilov & Hutter), step for step as `torch.optim.AdamW`.
  * @module
  */
-import { maximum, zerosLike, type Tensor } from '../../tensor/index.js';
+import { adamwUpdate, maximum, zerosLike, type Tensor } from '../../tensor/index.js';
 import { Optimizer, type ParamState, type ParamsInput } from './optimizer.js';
 
 /** Settings of {@link AdamW}, per group (PyTorch's defaults). */
@@ -25,7 +25,9 @@ export type AdamWOptions = {
  * AdamW, as `torch.optim.AdamW`. For each parameter with a gradient g, at step t:
  * `p ← p·(1 − lr·λ)`; `m ← m + (1 − β₁)(g − m)`; `v ← β₂v + (1 − β₂)g²`;
  * `p ← p − (lr / (1 − β₁ᵗ))·m / (√v̂ / √(1 − β₂ᵗ) + ε)` with v̂ = v (or its running maximum with
- * AMSGrad). Parameters never stepped (no gradient) are not decayed either.
+ * AMSGrad). Parameters never stepped (no gradient) are not decayed either. Without AMSGrad, a backend's
+ * fused kernel (`adamwUpdate`) does the whole step in one pass where it has one, with the same float32
+ * operations in the same order (so the same numbers).
  *
  * @example
  * const opt = new AdamW([
@@ -51,7 +53,7 @@ export class AdamW extends Optimizer<AdamWOptions> {
   }
 
   /** One parameter's update (PyTorch's `_single_tensor_adamw`, op for op, so the numbers agree). */
-  protected update(p: Tensor, grad: Tensor, state: ParamState, g: AdamWOptions): Tensor {
+  protected update(p: Tensor, grad: Tensor, state: ParamState, g: AdamWOptions): Tensor | null {
     const [beta1, beta2] = g.betas;
     const d = g.maximize ? grad.neg() : grad;
     const s = state.tensors;
@@ -59,6 +61,16 @@ export class AdamW extends Optimizer<AdamWOptions> {
     const v0 = s.expAvgSq ?? zerosLike(p);
     const step = (state.numbers.step ?? 0) + 1;
     state.numbers.step = step;
+
+    if (!g.amsgrad) {
+      const { lr, eps, weightDecay, maximize } = g;
+      const fused = adamwUpdate(p, grad, m0, v0, { lr, beta1, beta2, eps, weightDecay, step, maximize });
+      if (fused !== null) {
+        s.expAvg = fused.m;
+        s.expAvgSq = fused.v;
+        return null;
+      }
+    }
 
     const decayed = g.weightDecay !== 0 ? p.mul(1 - g.lr * g.weightDecay) : p;
     // m.lerp_(g, 1 − β₁), with torch's two-sided lerp formula.

@@ -3,7 +3,7 @@
  * comparisons, logic, `where`, `clamp` and casts. Each op states its backward rule beside its forward.
  * @module
  */
-import { record } from '../autograd.js';
+import { isGradEnabled, noGrad, record } from '../autograd.js';
 import type { BinaryOp, UnaryOp } from '../backend.js';
 import { runKernel } from '../debug.js';
 import { checkDType, isFloat, promoteTypes, toFloat, type DType } from '../dtype.js';
@@ -12,6 +12,7 @@ import type { Tensor } from '../tensor.js';
 import { asTensor, broadcastOperand, fromBuffer, operand, sameBackend, type TensorLike } from './core.js';
 import { zerosLike } from './creation.js';
 import { sumToShape } from './reduce.js';
+import { contiguous } from './views.js';
 
 /** Runs a unary kernel (no gradient recording). */
 function unaryRaw(op: UnaryOp, x: Tensor, outDtype: DType): Tensor {
@@ -227,8 +228,23 @@ export function softplus(x: TensorLike): Tensor {
 }
 
 /**
+ * The backend's fused exact GELU of float32 `x` (or, given `g`, its input gradient; a strided `g` is
+ * copied contiguous first), or null.
+ */
+function fusedGelu(x: Tensor, g: Tensor | null): Tensor | null {
+  const be = x.backend;
+  if (be.gelu === undefined || x.dtype !== 'float32' || (g !== null && g.dtype !== 'float32')) return null;
+  const xo = operand(x);
+  const go = g === null ? null : operand(contiguous(g));
+  const buf = runKernel(be.name, g === null ? 'gelu' : 'geluBackward', go === null ? [xo] : [xo, go], () => be.gelu!(xo, go));
+  return buf === null ? null : fromBuffer(be, buf, x.shape);
+}
+
+/**
  * GELU: `x·Φ(x) = ½x(1 + erf(x/√2))`, or with `approximate: 'tanh'`,
- * `½x(1 + tanh(√(2/π)(x + 0.044715x³)))` (PyTorch's two forms).
+ * `½x(1 + tanh(√(2/π)(x + 0.044715x³)))` (PyTorch's two forms). The exact form's gradient is
+ * `Φ(x) + x·φ(x) = ½(1 + erf(x/√2)) + x·e^(−x²/2)/√(2π)`; on float32, a backend's fused kernels compute
+ * the forward and the first-order backward in one pass each where it has them.
  */
 export function gelu(x: TensorLike, approximate: 'none' | 'tanh' = 'none'): Tensor {
   const t = asTensor('gelu', x);
@@ -237,7 +253,14 @@ export function gelu(x: TensorLike, approximate: 'none' | 'tanh' = 'none'): Tens
     return mul(mul(t, 0.5), add(tanh(inner), 1));
   }
   if (approximate !== 'none') throw new RangeError(`gelu: approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate)}`);
-  return mul(mul(t, 0.5), add(erf(mul(t, Math.SQRT1_2)), 1));
+  const out = fusedGelu(t, null) ?? noGrad(() => mul(mul(t, 0.5), add(erf(mul(t, Math.SQRT1_2)), 1)));
+  return record('gelu', out, [t], (g) => {
+    // Fused only when nothing is recorded; composed (differentiable again) otherwise.
+    const fused = isGradEnabled() ? null : fusedGelu(t, g);
+    if (fused !== null) return [fused];
+    const density = mul(exp(mul(mul(t, t), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+    return [mul(g, add(mul(add(erf(mul(t, Math.SQRT1_2)), 1), 0.5), mul(t, density)))];
+  });
 }
 
 /** SiLU (swish): `x · sigmoid(x)`. */

@@ -3,7 +3,7 @@
  * log-softmax, and cumulative sums.
  * @module
  */
-import { noGrad, record } from '../autograd.js';
+import { isGradEnabled, noGrad, record } from '../autograd.js';
 import type { ArgReduceOp, ReduceOp } from '../backend.js';
 import { runKernel } from '../debug.js';
 import { isFloat, type DType } from '../dtype.js';
@@ -11,6 +11,7 @@ import { fmt, normAxes, normAxis, sameShape, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { add, cast, div, eq, exp, log, mul, sqrt, sub, where } from './arithmetic.js';
 import { asTensor, fromBuffer, operand, type TensorLike } from './core.js';
+import { contiguous } from './views.js';
 
 /** Axes to reduce: one, several, or all when omitted. */
 export type Axes = number | readonly number[] | undefined;
@@ -181,25 +182,56 @@ export function norm(x: TensorLike, p = 2, axes?: Axes, keepdim = false): Tensor
   });
 }
 
-/** Softmax along `axis`: `exp(x − max) / Σ exp(x − max)`; rows sum to 1. */
+/**
+ * The backend's fused softmax / log-softmax of float32 `t` along its last axis `a`, or null when the
+ * backend has none or declines (then the caller composes it).
+ */
+function fusedSoftmax(t: Tensor, a: number, log: boolean): Tensor | null {
+  const be = t.backend;
+  if (be.softmax === undefined || t.dtype !== 'float32' || a !== t.ndim - 1) return null;
+  const xo = operand(t);
+  const buf = runKernel(be.name, log ? 'logSoftmax' : 'softmax', [xo], () => be.softmax!(xo, log));
+  return buf === null ? null : fromBuffer(be, buf, t.shape);
+}
+
+/**
+ * The input gradient of softmax (`log` false) or log-softmax along `a`, from the output `y` and its
+ * gradient `g`: `y ⊙ (g − Σ g⊙y)` or `g − exp(y)·Σ g`. Fused when nothing is being recorded (a
+ * first-order backward; a strided `g`, such as the expanded gradient of a sum, is copied contiguous
+ * first); composed from differentiable ops otherwise, so gradients of gradients work.
+ */
+function softmaxGrad(y: Tensor, g: Tensor, a: number, log: boolean): Tensor {
+  const be = y.backend;
+  if (!isGradEnabled() && be.softmaxBackward !== undefined && y.dtype === 'float32' && g.dtype === 'float32' && a === y.ndim - 1) {
+    const [yo, go] = [operand(y), operand(contiguous(g))];
+    const buf = runKernel(be.name, log ? 'logSoftmaxBackward' : 'softmaxBackward', [yo, go], () => be.softmaxBackward!(yo, go, log));
+    if (buf !== null) return fromBuffer(be, buf, y.shape);
+  }
+  return log ? sub(g, mul(exp(y), sum(g, a, true))) : mul(y, sub(g, sum(mul(g, y), a, true)));
+}
+
+/**
+ * Softmax along `axis`: `exp(x − max) / Σ exp(x − max)`; rows sum to 1. Along the last axis of a float32
+ * tensor a backend's fused kernel computes it in one pass per row where it has one.
+ */
 export function softmax(x: TensorLike, axis = -1): Tensor {
   const t = asTensor('softmax', x);
   const a = normAxis('softmax', axis, t.ndim);
-  const out = noGrad(() => {
-    const e = exp(sub(t, max(t, a, true)));
-    return div(e, sum(e, a, true));
-  });
-  // dx = y ⊙ (g − Σ g⊙y)
-  return record('softmax', out, [t], (g) => [mul(out, sub(g, sum(mul(g, out), a, true)))]);
+  const out =
+    fusedSoftmax(t, a, false) ??
+    noGrad(() => {
+      const e = exp(sub(t, max(t, a, true)));
+      return div(e, sum(e, a, true));
+    });
+  return record('softmax', out, [t], (g) => [softmaxGrad(out, g, a, false)]);
 }
 
-/** Log-softmax along `axis`: `x − logsumexp(x)`, stable for large inputs. */
+/** Log-softmax along `axis`: `x − logsumexp(x)`, stable for large inputs (fused as {@link softmax} is). */
 export function logSoftmax(x: TensorLike, axis = -1): Tensor {
   const t = asTensor('logSoftmax', x);
   const a = normAxis('logSoftmax', axis, t.ndim);
-  const out = noGrad(() => sub(t, logsumexp(t, a, true)));
-  // dx = g − softmax(x)·Σ g
-  return record('logSoftmax', out, [t], (g) => [sub(g, mul(exp(out), sum(g, a, true)))]);
+  const out = fusedSoftmax(t, a, true) ?? noGrad(() => sub(t, logsumexp(t, a, true)));
+  return record('logSoftmax', out, [t], (g) => [softmaxGrad(out, g, a, true)]);
 }
 
 /** Inclusive cumulative sum along `axis`. */

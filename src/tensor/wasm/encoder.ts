@@ -455,6 +455,78 @@ export class CodeBuilder {
     return this.#simd(0x105);
   }
 
+  // More SIMD, for the fused kernels' math (exp, erf) and masks.
+  /** i32.load8_u: one byte, zero-extended. */
+  i32Load8U(offset = 0, align = 0): this {
+    return this.#mem(0x2d, align, offset);
+  }
+  /** i16x8.extend_low_i8x16_u: the low eight bytes widened to u16 lanes. */
+  i16x8ExtendLowI8x16U(): this {
+    return this.#simd(0x89);
+  }
+  /** v128.load32_zero: one 32-bit value into lane 0, the other lanes zero. */
+  v128Load32Zero(offset = 0, align = 2): this {
+    return this.#simdMem(0x5c, align, offset);
+  }
+  /** i32x4.splat */
+  i32x4Splat(): this {
+    return this.#simd(0x11);
+  }
+  /** v128.const: sixteen bytes, given here as four i32 lanes. */
+  v128ConstI32(a: number, b: number, c: number, d: number): this {
+    this.#simd(0x0c);
+    for (const x of new Uint8Array(Int32Array.of(a, b, c, d).buffer)) this.bytes.push(x);
+    return this;
+  }
+  /** i32x4.ne */
+  i32x4Ne(): this {
+    return this.#simd(0x38);
+  }
+  /** f32x4.lt */
+  f32x4Lt(): this {
+    return this.#simd(0x43);
+  }
+  /** v128.and */
+  v128And(): this {
+    return this.#simd(0x4e);
+  }
+  /** v128.bitselect: bits of the first operand where the third (the mask) is 1, of the second elsewhere. */
+  v128Bitselect(): this {
+    return this.#simd(0x52);
+  }
+  /** f32x4.nearest: round to the nearest integer, ties to even. */
+  f32x4Nearest(): this {
+    return this.#simd(0x6a);
+  }
+  /** i32x4.extend_low_i16x8_u */
+  i32x4ExtendLowI16x8U(): this {
+    return this.#simd(0xa9);
+  }
+  /** i32x4.shl by the i32 on top of the stack. */
+  i32x4Shl(): this {
+    return this.#simd(0xab);
+  }
+  /** i32x4.shr_s by the i32 on top of the stack. */
+  i32x4ShrS(): this {
+    return this.#simd(0xac);
+  }
+  /** i32x4.add */
+  i32x4Add(): this {
+    return this.#simd(0xae);
+  }
+  /** i32x4.sub */
+  i32x4Sub(): this {
+    return this.#simd(0xb1);
+  }
+  /** i32x4.trunc_sat_f32x4_s: toward zero, saturating, NaN → 0. */
+  i32x4TruncSatF32x4S(): this {
+    return this.#simd(0xf8);
+  }
+  /** f32.convert_i32_s */
+  f32ConvertI32S(): this {
+    return this.#op(0xb2);
+  }
+
   /** The body's bytes, checking that every block was closed. */
   finish(): number[] {
     if (this.#depth !== 0) throw new Error(`wasm encoder: ${this.#depth} block(s) left open`);
