@@ -9,6 +9,7 @@ export { systemClock, ManualClock, type Clock, type TimerHandle } from './clock.
 export { DriverEvents, DriverStateError, type RobotDriver, type RobotState, type DriverStatus, type DriverInfo, type DriverEvent, type StatusEvent, type FaultEvent, type ClampedEvent, type WatchdogEvent, type DriverListener, type ClampRecord } from './driver.js';
 export { SafeDriver, clampAction, validateAction, type SafeDriverOptions, type ClampResult } from './safety.js';
 export { SimulatedRobot, type SimulatedRobotOptions } from './simulated.js';
+export { SimulatedLifecycle } from './simulated-lifecycle.js';
 export * from './embodiments/index.js';
 export * from './server/index.js';
 export * as feetech from './drivers/feetech/index.js';

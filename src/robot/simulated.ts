@@ -14,7 +14,8 @@
  * @module
  */
 import { systemClock, type Clock } from './clock.js';
-import { DriverEvents, DriverStateError, type DriverInfo, type DriverListener, type DriverStatus, type RobotDriver, type RobotState } from './driver.js';
+import type { DriverInfo, RobotDriver, RobotState } from './driver.js';
+import { SimulatedLifecycle } from './simulated-lifecycle.js';
 import type { Robot } from './embodiments/robot.js';
 import { validateAction } from './safety.js';
 
@@ -31,24 +32,21 @@ export interface SimulatedRobotOptions {
 }
 
 /** The simulated robot of the module doc. */
-export class SimulatedRobot implements RobotDriver {
+export class SimulatedRobot extends SimulatedLifecycle implements RobotDriver {
   /** `simulated`, the robot and the control period. */
   readonly info: DriverInfo;
   /** τ in seconds. */
   readonly timeConstant: number;
   readonly #robot: Robot;
   readonly #clock: Clock;
-  readonly #events = new DriverEvents();
   readonly #q: Float64Array;
   readonly #target: Float64Array;
   #t: number;
-  #status: DriverStatus = 'disconnected';
-  #latched = false;
-  #commands = 0;
   #lastCommand: Float64Array | null = null;
 
   /** A simulated `robot` at rest at `opts.initial` (default its home). */
   constructor(robot: Robot, opts: SimulatedRobotOptions = {}) {
+    super('SimulatedRobot');
     const fn = `SimulatedRobot("${robot?.name}")`;
     if (robot === null || typeof robot !== 'object' || !(robot.lower instanceof Float64Array)) throw new TypeError(`SimulatedRobot: robot must be a Robot (see defineRobot / getRobot), got ${robot}`);
     this.#robot = robot;
@@ -68,16 +66,6 @@ export class SimulatedRobot implements RobotDriver {
     this.info = Object.freeze({ driver: 'simulated', robot, controlPeriod });
   }
 
-  /** The lifecycle state (`estopped` while latched). */
-  get status(): DriverStatus {
-    return this.#latched ? 'estopped' : this.#status;
-  }
-
-  /** Number of commands accepted since construction. */
-  get commandsReceived(): number {
-    return this.#commands;
-  }
-
   /** The last accepted command as received (before the simulated stops clamp it), or null. */
   get lastCommand(): Float64Array | null {
     return this.#lastCommand === null ? null : this.#lastCommand.slice();
@@ -88,16 +76,9 @@ export class SimulatedRobot implements RobotDriver {
     return this.#target.slice();
   }
 
-  /** Starts (or restarts after `stop()` or a fault) holding the current position. */
-  async connect(): Promise<void> {
-    this.#advance();
-    this.#target.set(this.#q);
-    this.#setStatus('ready');
-  }
-
   /** The state at `clock.now()`: positions, velocities, timestamp. */
   async readState(): Promise<RobotState> {
-    if (this.#status === 'disconnected' || this.#status === 'stopped') throw new DriverStateError(`SimulatedRobot.readState: "${this.#robot.name}" is ${this.#status}; connect() first`, this.#status);
+    this.checkConnected('SimulatedRobot.readState');
     this.#advance();
     const v = new Float64Array(this.#robot.dof);
     for (let i = 0; i < v.length; i++) v[i] = this.#speed(i);
@@ -107,75 +88,34 @@ export class SimulatedRobot implements RobotDriver {
   /** Sets new targets (each clamped to the joint's limits, as hardware stops would). */
   async sendAction(action: ArrayLike<number>): Promise<void> {
     const fn = 'SimulatedRobot.sendAction';
-    this.#checkActive(fn);
+    this.checkActive(fn);
     validateAction(this.#robot, action, fn);
     this.#advance();
     const { lower, upper } = this.#robot;
     for (let i = 0; i < this.#robot.dof; i++) this.#target[i] = Math.min(upper[i]!, Math.max(lower[i]!, action[i]!));
     this.#lastCommand = Float64Array.from(action);
-    this.#commands++;
-    if (this.#status === 'holding') this.#setStatus('ready');
+    this.accepted();
   }
 
-  /** Holds the current position. */
-  async hold(): Promise<void> {
-    this.#checkActive('SimulatedRobot.hold');
-    this.#freeze();
-    this.#setStatus('holding');
+  /** The robot's name, for messages. */
+  protected robotName(): string {
+    return this.#robot.name;
   }
 
-  /** Holds the current position and stops; `readState` and actions throw until `connect()`. */
-  async stop(): Promise<void> {
-    this.#freeze();
-    this.#setStatus('stopped');
+  /** The time of the last integration (events are stamped with it). */
+  protected now(): number {
+    return this.#t;
   }
 
-  /** Freezes every joint where it is now and latches until {@link SimulatedRobot.resetEmergencyStop}. */
-  async emergencyStop(): Promise<void> {
-    const previous = this.status;
-    this.#freeze();
-    this.#latched = true;
-    if (previous !== 'estopped') this.#events.emit({ type: 'status', status: 'estopped', previous, time: this.#t });
-  }
-
-  /** Clears the latch (a no-op when not latched), holding the current position. */
-  async resetEmergencyStop(): Promise<void> {
-    if (!this.#latched) return;
-    this.#freeze();
-    this.#latched = false;
-    const status = this.#status === 'ready' || this.#status === 'holding' ? 'ready' : this.#status;
-    this.#status = status;
-    this.#events.emit({ type: 'status', status, previous: 'estopped', time: this.#t });
-  }
-
-  /** Subscribes to events. */
-  on(listener: DriverListener): () => void {
-    return this.#events.on(listener);
-  }
-
-  /** Simulates a hardware fault: the joints freeze, a `fault` event is emitted, actions throw until `connect()`. */
-  injectFault(message: string): void {
-    this.#freeze();
-    this.#setStatus('fault');
-    this.#events.emit({ type: 'fault', message: `SimulatedRobot "${this.#robot.name}": ${message}`, time: this.#t });
-  }
-
-  #checkActive(fn: string): void {
-    const s = this.status;
-    if (s === 'ready' || s === 'holding') return;
-    const why = s === 'estopped' ? 'emergency stop is latched; call resetEmergencyStop()' : s === 'fault' ? 'it is in fault; reconnect' : `it is ${s}; connect() first`;
-    throw new DriverStateError(`${fn}: "${this.#robot.name}" refuses actions: ${why}`, s);
-  }
-
-  #setStatus(status: DriverStatus): void {
-    const previous = this.status;
-    this.#status = status;
-    if (this.status !== previous) this.#events.emit({ type: 'status', status: this.status, previous, time: this.#t });
-  }
-
-  #freeze(): void {
+  /** Integrates to now and holds every joint where it is. */
+  protected freeze(): void {
     this.#advance();
     this.#target.set(this.#q);
+  }
+
+  /** Holding the current position is all that resuming takes. */
+  protected resume(): void {
+    this.freeze();
   }
 
   /** dq/dt of joint i now. */

@@ -8,13 +8,14 @@
  *
  * `sendAction` sets the commanded target (raw, clamped to the limits by the world); `readState` returns
  * the raw state after the last whole step (timestamped at that step) with velocities from the last step's
- * change; `observe` gives the runtime's observation (image, instruction, unified state). The lifecycle
- * follows `SimulatedRobot`: `hold`, `stop`, `emergencyStop` freeze the command at the current state, and
- * actions are refused with a {@link DriverStateError} naming the state.
+ * change; `observe` gives the runtime's observation (image, instruction, unified state). The lifecycle is
+ * {@link SimulatedLifecycle}'s, shared with `SimulatedRobot`: `hold`, `stop`, `emergencyStop` freeze the
+ * command at the current state, and actions are refused with a `DriverStateError` naming the state.
  * @module
  */
 import { systemClock, type Clock } from '../clock.js';
-import { DriverEvents, DriverStateError, type DriverInfo, type DriverListener, type DriverStatus, type RobotDriver, type RobotState } from '../driver.js';
+import type { DriverInfo, RobotDriver, RobotState } from '../driver.js';
+import { SimulatedLifecycle } from '../simulated-lifecycle.js';
 import type { TabletopWorld, SimObservation } from './world.js';
 
 /** Options of {@link SimWorldDriver}. */
@@ -24,23 +25,20 @@ export interface SimWorldDriverOptions {
 }
 
 /** The driver of the module doc. */
-export class SimWorldDriver implements RobotDriver {
+export class SimWorldDriver extends SimulatedLifecycle implements RobotDriver {
   /** `sim-tabletop`, the world's robot and Δt. */
   readonly info: DriverInfo;
   /** The world driven. */
   readonly world: TabletopWorld;
   readonly #clock: Clock;
-  readonly #events = new DriverEvents();
-  #status: DriverStatus = 'disconnected';
-  #latched = false;
   #origin = 0;
   #stepsSinceOrigin = 0;
   #command: Float64Array;
   #previous: Float64Array;
-  #commands = 0;
 
   /** A driver for `world` (not yet connected). */
   constructor(world: TabletopWorld, opts: SimWorldDriverOptions = {}) {
+    super('SimWorldDriver');
     if (world === null || typeof world !== 'object' || typeof world.step !== 'function') throw new TypeError(`SimWorldDriver: world must be a TabletopWorld, got ${String(world)}`);
     this.world = world;
     this.#clock = opts.clock ?? systemClock;
@@ -49,32 +47,14 @@ export class SimWorldDriver implements RobotDriver {
     this.#previous = world.state();
   }
 
-  /** The lifecycle state (`estopped` while latched). */
-  get status(): DriverStatus {
-    return this.#latched ? 'estopped' : this.#status;
-  }
-
-  /** Number of commands accepted. */
-  get commandsReceived(): number {
-    return this.#commands;
-  }
-
   /** The current command (raw, clamped). */
   get command(): Float64Array {
     return this.#command.slice();
   }
 
-  /** Starts (or restarts) holding the current state; world time starts now. */
-  async connect(): Promise<void> {
-    this.#advance();
-    this.#restartClock();
-    this.#command = this.world.state();
-    this.#setStatus('ready');
-  }
-
   /** The raw state after the last whole control period. */
   async readState(): Promise<RobotState> {
-    this.#checkConnected('SimWorldDriver.readState');
+    this.checkConnected('SimWorldDriver.readState');
     this.#advance();
     const s = this.world.state();
     const dt = this.world.dt;
@@ -83,7 +63,7 @@ export class SimWorldDriver implements RobotDriver {
 
   /** The observation for the runtime: image, instruction, unified state (after advancing the world). */
   observe(): SimObservation {
-    this.#checkConnected('SimWorldDriver.observe');
+    this.checkConnected('SimWorldDriver.observe');
     this.#advance();
     return this.world.observation();
   }
@@ -91,56 +71,34 @@ export class SimWorldDriver implements RobotDriver {
   /** Sets the commanded target (raw; clamped to the limits by the world). */
   async sendAction(action: ArrayLike<number>): Promise<void> {
     const fn = 'SimWorldDriver.sendAction';
-    this.#checkActive(fn);
+    this.checkActive(fn);
     const a = this.world.clampAction(action, fn);
     this.#advance();
     this.#command = a;
-    this.#commands++;
-    if (this.#status === 'holding') this.#setStatus('ready');
+    this.accepted();
   }
 
-  /** Holds the current state. */
-  async hold(): Promise<void> {
-    this.#checkActive('SimWorldDriver.hold');
-    this.#freeze();
-    this.#setStatus('holding');
+  /** The robot's name, for messages. */
+  protected robotName(): string {
+    return this.world.robot.name;
   }
 
-  /** Holds the current state and stops; world time stops until `connect()`. */
-  async stop(): Promise<void> {
-    this.#freeze();
-    this.#setStatus('stopped');
+  /** The driver's clock. */
+  protected now(): number {
+    return this.#clock.now();
   }
 
-  /** Freezes the command at the current state and latches until {@link SimWorldDriver.resetEmergencyStop}. */
-  async emergencyStop(): Promise<void> {
-    const previous = this.status;
-    this.#freeze();
-    this.#latched = true;
-    if (previous !== 'estopped') this.#events.emit({ type: 'status', status: 'estopped', previous, time: this.#clock.now() });
+  /** Steps the world up to now and makes its current state the command. */
+  protected freeze(): void {
+    this.#advance();
+    this.#command = this.world.state();
   }
 
-  /** Clears the latch (a no-op when not latched), holding the current state; world time restarts now. */
-  async resetEmergencyStop(): Promise<void> {
-    if (!this.#latched) return;
-    this.#latched = false;
+  /** World time restarts now, holding the current state (called before the status changes to running). */
+  protected resume(): void {
+    this.#advance();
     this.#restartClock();
     this.#command = this.world.state();
-    const status = this.#status === 'ready' || this.#status === 'holding' ? 'ready' : this.#status;
-    this.#status = status;
-    this.#events.emit({ type: 'status', status, previous: 'estopped', time: this.#clock.now() });
-  }
-
-  /** Subscribes to events. */
-  on(listener: DriverListener): () => void {
-    return this.#events.on(listener);
-  }
-
-  /** Simulates a fault: the world freezes, a `fault` event is emitted, actions throw until `connect()`. */
-  injectFault(message: string): void {
-    this.#freeze();
-    this.#setStatus('fault');
-    this.#events.emit({ type: 'fault', message: `SimWorldDriver "${this.world.robot.name}": ${message}`, time: this.#clock.now() });
   }
 
   #running(): boolean {
@@ -162,28 +120,5 @@ export class SimWorldDriver implements RobotDriver {
       this.world.step(this.#command);
       this.#stepsSinceOrigin++;
     }
-  }
-
-  #freeze(): void {
-    this.#advance();
-    this.#command = this.world.state();
-  }
-
-  #checkConnected(fn: string): void {
-    const s = this.#status;
-    if (s === 'disconnected' || s === 'stopped') throw new DriverStateError(`${fn}: "${this.world.robot.name}" is ${s}; connect() first`, s);
-  }
-
-  #checkActive(fn: string): void {
-    const s = this.status;
-    if (s === 'ready' || s === 'holding') return;
-    const why = s === 'estopped' ? 'emergency stop is latched; call resetEmergencyStop()' : s === 'fault' ? 'it is in fault; reconnect' : `it is ${s}; connect() first`;
-    throw new DriverStateError(`${fn}: "${this.world.robot.name}" refuses actions: ${why}`, s);
-  }
-
-  #setStatus(status: DriverStatus): void {
-    const previous = this.status;
-    this.#status = status;
-    if (this.status !== previous) this.#events.emit({ type: 'status', status: this.status, previous, time: this.#clock.now() });
   }
 }
