@@ -16,39 +16,16 @@
  * benchmark.js's synchronous loop would exhaust its memory; it is not measured here.)
  * @module
  */
-import { Generator, rand, randn, type Tensor } from '../src/tensor/index.js';
-import { Embodiment } from '../src/model/action-space.js';
-import { SO101_ARM } from '../src/model/example-embodiments.js';
+import { Generator } from '../src/tensor/index.js';
 import { PRESETS } from '../src/model/policy/presets.js';
 import { BeingPolicy } from '../src/model/policy/policy.js';
 import { PolicyTrainer } from '../src/model/policy/trainer.js';
 import { sampleActions } from '../src/model/policy/sample.js';
-import type { Observation, PolicySample } from '../src/model/policy/samples.js';
+import { policyBenchInputs } from './policy-inputs.js';
 import { formatNumber, formatRatio, formatTable, runSuite, type BenchCase, type CaseOptions } from './harness.js';
 
 const quick = process.argv.includes('--quick');
 for (const a of process.argv.slice(2)) if (a !== '--quick') throw new Error(`unknown argument '${a}' (expected --quick)`);
-
-const so101 = new Embodiment(SO101_ARM);
-
-function inputs(policy: BeingPolicy, seed: number): { samples: PolicySample[]; observation: Observation } {
-  const g = new Generator(seed);
-  const { channels: C, imageSize: S } = policy.config.vision;
-  const T = policy.config.flow.chunkLength;
-  const image = (): Tensor => rand([C, S, S], { generator: g });
-  const obs = (instruction: string): Observation => ({ embodiment: so101, images: [image()], instruction, state: so101.toUnified(randn([so101.rawDim], { generator: g })) });
-  const chunk = (): Tensor => so101.toUnified(randn([T, so101.rawDim], { generator: g }));
-  const codes = Array.from({ length: policy.config.maskedMotion.numTokens }, (_, i) => i % policy.config.maskedMotion.numCodes);
-  return {
-    samples: [
-      { ...obs('pick up the red cup'), task: 'motion-generation', actions: chunk() },
-      { ...obs('open the drawer'), task: 'motion-generation', actions: chunk() },
-      { ...obs('wave'), task: 'hybrid', actions: chunk(), motionTokens: codes },
-      { task: 'vqa', images: [image()], prompt: 'what colour is the cup?', answer: 'red' },
-    ],
-    observation: obs('pick up the red cup'),
-  };
-}
 
 async function main(): Promise<void> {
   console.log(`Being-H0.5 policy on the CPU backend, Node ${process.version}${quick ? '; --quick' : ''}`);
@@ -56,7 +33,7 @@ async function main(): Promise<void> {
   const rows: string[][] = [];
   for (const name of ['tiny', 'small'] as const) {
     const policy = new BeingPolicy(PRESETS[name], { seed: 1 });
-    const { samples, observation } = inputs(policy, 2);
+    const { samples, observation } = policyBenchInputs(policy, 2);
     const batch = policy.batch(samples);
     const trainer = new PolicyTrainer(policy, { lr: 1e-4 });
     const steps = policy.config.flow.steps;

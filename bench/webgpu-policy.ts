@@ -11,16 +11,12 @@
  * same seeds must give the same loss within float32 rounding.
  * @module
  */
-import { Generator, rand, randn, scope, setBackend, type Tensor } from '../src/tensor/index.js';
-import { Embodiment } from '../src/model/action-space.js';
-import { SO101_ARM } from '../src/model/example-embodiments.js';
+import { Generator, scope, setBackend } from '../src/tensor/index.js';
 import { PRESETS, type PresetName } from '../src/model/policy/presets.js';
 import { BeingPolicy } from '../src/model/policy/policy.js';
 import { PolicyTrainer } from '../src/model/policy/trainer.js';
 import { sampleActionsAsync } from '../src/model/policy/sample.js';
-import type { Observation, PolicySample } from '../src/model/policy/samples.js';
-
-const so101 = new Embodiment(SO101_ARM);
+import { policyBenchInputs } from './policy-inputs.js';
 
 /** Median milliseconds per operation of one preset on one backend. */
 export interface PolicyTimes {
@@ -36,26 +32,6 @@ export interface PolicyTimes {
   parameters: number;
   /** Samples × positions of the training batch. */
   batchShape: string;
-}
-
-/** The benchmark's inputs: 2 motion-generation samples, 1 hybrid, 1 VQA (one image each), and an observation, from seed 2. */
-function inputs(policy: BeingPolicy): { samples: PolicySample[]; observation: Observation } {
-  const g = new Generator(2);
-  const { channels: C, imageSize: S } = policy.config.vision;
-  const T = policy.config.flow.chunkLength;
-  const image = (): Tensor => rand([C, S, S], { generator: g });
-  const obs = (instruction: string): Observation => ({ embodiment: so101, images: [image()], instruction, state: so101.toUnified(randn([so101.rawDim], { generator: g })) });
-  const chunk = (): Tensor => so101.toUnified(randn([T, so101.rawDim], { generator: g }));
-  const codes = Array.from({ length: policy.config.maskedMotion.numTokens }, (_, i) => i % policy.config.maskedMotion.numCodes);
-  return {
-    samples: [
-      { ...obs('pick up the red cup'), task: 'motion-generation', actions: chunk() },
-      { ...obs('open the drawer'), task: 'motion-generation', actions: chunk() },
-      { ...obs('wave'), task: 'hybrid', actions: chunk(), motionTokens: codes },
-      { task: 'vqa', images: [image()], prompt: 'what colour is the cup?', answer: 'red' },
-    ],
-    observation: obs('pick up the red cup'),
-  };
 }
 
 async function medianMs(runs: number, op: () => Promise<void>): Promise<number> {
@@ -77,7 +53,7 @@ export async function timePolicy(preset: PresetName, backend: string, runs: numb
     const policy = new BeingPolicy(PRESETS[preset], { seed: 1 });
     // The batch's set-up temporaries are freed at once on backends with explicit memory.
     const { batch, observation } = scope(() => {
-      const { samples, observation: o } = inputs(policy);
+      const { samples, observation: o } = policyBenchInputs(policy, 2);
       return { batch: policy.batch(samples), observation: o };
     });
     const trainer = new PolicyTrainer(policy, { lr: 1e-4, seed: 'bench' });
