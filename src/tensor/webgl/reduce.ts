@@ -13,7 +13,7 @@ import { contiguousStrides, sizeOf } from '../shape.js';
 import type { WebGLBuffer } from './buffer.js';
 import { REDUCE_CODES, storeCode } from './glsl.js';
 import type { GLKernelHost } from './runner.js';
-import { GLParams, pick, walk, type Axis } from './source.js';
+import { GLParams, laneAxes, pick, walk, type Axis } from './source.js';
 
 /** Walk axes over the kept axes of `x` (the output, contiguous), adding `x`'s strides to `xi`. */
 function outerAxes(x: Operand, keep: readonly number[]): Axis[] {
@@ -67,16 +67,7 @@ export function argReduce(host: GLKernelHost, op: ArgReduceOp, x: Operand, axis:
 
 /** Inclusive prefix sums along `axis`, stored as `outDtype` (contiguous, shaped like `x`). */
 export function cumsum(host: GLKernelHost, x: Operand, axis: number, outDtype: DType): WebGLBuffer {
-  const out = contiguousStrides(x.shape);
-  const part = (axes: number[]): Axis[] => {
-    const c = coalesce(
-      axes.map((i) => x.shape[i]!),
-      [axes.map((i) => out[i]!), axes.map((i) => x.strides[i]!)],
-    );
-    return c.shape.map((size, k) => ({ size, strides: { xi: c.strides[1]![k]! } }));
-  };
-  const before = part(x.shape.map((_, i) => i).slice(0, axis));
-  const after = part(x.shape.map((_, i) => i).slice(axis + 1));
+  const { before, after } = laneAxes(x, axis);
   const p = new GLParams();
   p.add('dcode', storeCode(outDtype));
   p.add('x', host.input('cumsum', x.buffer));

@@ -7,26 +7,11 @@
  * @module
  */
 import type { Operand, SortedBuffers } from '../backend.js';
-import { coalesce } from '../cpu/strided.js';
 import { contiguousStrides, sizeOf } from '../shape.js';
 import type { WebGLBuffer } from './buffer.js';
 import { gather } from './indexing.js';
 import type { GLKernelHost } from './runner.js';
-import { GLParams, walk, type Axis } from './source.js';
-
-/** The lanes' axes before and after `axis`, coalesced, with `x`'s strides (added to `xi`). */
-function laneAxes(x: Operand, axis: number): { before: Axis[]; after: Axis[] } {
-  const out = contiguousStrides(x.shape);
-  const part = (axes: number[]): Axis[] => {
-    const c = coalesce(
-      axes.map((i) => x.shape[i]!),
-      [axes.map((i) => out[i]!), axes.map((i) => x.strides[i]!)],
-    );
-    return c.shape.map((size, k) => ({ size, strides: { xi: c.strides[1]![k]! } }));
-  };
-  const all = x.shape.map((_, i) => i);
-  return { before: part(all.slice(0, axis)), after: part(all.slice(axis + 1)) };
-}
+import { GLParams, laneAxes, walk, type Axis } from './source.js';
 
 /** The sorted values and int32 source indices of the first `k` entries of every lane along `axis`. */
 export function sortLanes(host: GLKernelHost, x: Operand, axis: number, descending: boolean, k: number, free: (b: WebGLBuffer) => void): SortedBuffers {

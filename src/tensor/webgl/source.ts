@@ -6,6 +6,8 @@
  * @module
  */
 import type { Operand } from '../backend.js';
+import { coalesce } from '../cpu/strided.js';
+import { contiguousStrides } from '../shape.js';
 import type { GpuJsArgument } from './gpujs.js';
 
 /** A kernel's parameters, in order, with this call's values. */
@@ -64,4 +66,18 @@ export function kernelSource(p: GLParams, body: string): string {
 /** An operand view restricted to some axes: their sizes and strides. */
 export function pick(o: Operand, axes: readonly number[]): { shape: number[]; strides: number[] } {
   return { shape: axes.map((a) => o.shape[a]!), strides: axes.map((a) => o.strides[a]!) };
+}
+
+/** The lanes' axes before and after `axis`, coalesced, with `x`'s strides (added to `xi`). */
+export function laneAxes(x: Operand, axis: number): { before: Axis[]; after: Axis[] } {
+  const out = contiguousStrides(x.shape);
+  const part = (axes: number[]): Axis[] => {
+    const c = coalesce(
+      axes.map((i) => x.shape[i]!),
+      [axes.map((i) => out[i]!), axes.map((i) => x.strides[i]!)],
+    );
+    return c.shape.map((size, k) => ({ size, strides: { xi: c.strides[1]![k]! } }));
+  };
+  const all = x.shape.map((_, i) => i);
+  return { before: part(all.slice(0, axis)), after: part(all.slice(axis + 1)) };
 }
